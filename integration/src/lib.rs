@@ -1,0 +1,1 @@
+//! Test harness: private MariaDB servers for end-to-end tests.

@@ -1,0 +1,1 @@
+//! Shared helpers for protocol conformance tests (binlog corpus location).

@@ -1,0 +1,10 @@
+//! replicant: an embedded MySQL/MariaDB replica emulator.
+//!
+//! The data flow (see `docs/architecture.md`): `source` registers with the upstream server
+//! as a replica and turns its binary log into a typed change stream; later stages store,
+//! serve and export that stream. This crate is both the `replicant` binary's library and
+//! the API the test crates use.
+
+pub mod config;
+pub mod source;
+pub mod tail;

@@ -1,0 +1,1 @@
+//! Connecting to the source (placeholder, being written).

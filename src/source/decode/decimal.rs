@@ -1,0 +1,1 @@
+//! MySQL binary DECIMAL decoding (placeholder, being written).

@@ -1,0 +1,1 @@
+//! MySQL binary JSON and JSON diff decoding (placeholder, being written).

@@ -1,0 +1,18 @@
+//! Everything that talks to the upstream MySQL or MariaDB server: connecting, preflight
+//! checks, registering as a replica, streaming the binary log and decoding it into typed
+//! [`change::Change`]s.
+
+pub mod change;
+pub mod connect;
+pub mod decode;
+pub mod error;
+pub mod position;
+pub mod preflight;
+pub mod stream;
+pub mod table;
+pub mod value;
+
+pub use change::{Change, RowChange, RowKind};
+pub use error::SourceError;
+pub use position::{FilePos, Gtid, GtidState, Position, StartPosition};
+pub use value::Value;

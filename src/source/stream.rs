@@ -1,0 +1,1 @@
+//! Binlog stream (placeholder).

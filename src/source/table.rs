@@ -1,0 +1,4 @@
+//! Table maps (placeholder).
+/// Placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableInfo;

@@ -1,0 +1,1 @@
+//! replicant tail (placeholder).
