@@ -52,10 +52,10 @@ impl SourceError {
     /// same request would fail the same way (bad settings, purged position, corrupt data).
     pub fn is_transient(&self) -> bool {
         match self {
-            SourceError::Connection(e) => matches!(
-                e,
-                mysql_async::Error::Io(_) | mysql_async::Error::Driver(_)
-            ) || is_transient_server_error(e),
+            SourceError::Connection(e) => {
+                matches!(e, mysql_async::Error::Io(_) | mysql_async::Error::Driver(_))
+                    || is_transient_server_error(e)
+            }
             SourceError::Timeout(_) => true,
             _ => false,
         }

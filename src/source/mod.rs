@@ -6,10 +6,12 @@ pub mod change;
 pub mod connect;
 pub mod decode;
 pub mod error;
+pub mod filter;
 pub mod position;
 pub mod preflight;
 pub mod stream;
 pub mod table;
+pub mod text;
 pub mod value;
 
 pub use change::{Change, RowChange, RowKind};

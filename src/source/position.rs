@@ -25,11 +25,16 @@ impl std::str::FromStr for MariaGtid {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let mut it = s.trim().splitn(3, '-');
-        let bad = || format!("`{s}` is not a MariaDB GTID (expected domain-server-seq, e.g. 0-1-42)");
+        let bad =
+            || format!("`{s}` is not a MariaDB GTID (expected domain-server-seq, e.g. 0-1-42)");
         let domain = it.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
         let server = it.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
         let seq = it.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
-        Ok(MariaGtid { domain, server, seq })
+        Ok(MariaGtid {
+            domain,
+            server,
+            seq,
+        })
     }
 }
 
@@ -177,18 +182,20 @@ impl std::str::FromStr for MySqlGtidSet {
                     };
                     let (a, b): (u64, u64) = match (a.parse(), b.parse()) {
                         (Ok(a), Ok(b)) if a >= 1 && a <= b => (a, b),
-                        _ => return Err(format!("`{part}`: `{field}` is not an interval like 1-5")),
+                        _ => {
+                            return Err(format!("`{part}`: `{field}` is not an interval like 1-5"))
+                        }
                     };
                     set.add_interval(&uuid, &tag, a, b);
                     any = true;
-                } else if field
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                } else if field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                     && !field.is_empty()
                 {
                     tag = field.to_ascii_lowercase();
                 } else {
-                    return Err(format!("`{part}`: `{field}` is neither an interval nor a tag"));
+                    return Err(format!(
+                        "`{part}`: `{field}` is neither an interval nor a tag"
+                    ));
                 }
             }
             if !any {
@@ -304,7 +311,9 @@ impl std::str::FromStr for FilePos {
             return Err(format!("`{s}`: the file name is empty"));
         }
         if pos < 4 {
-            return Err(format!("`{s}`: positions start at 4 (after the binlog magic)"));
+            return Err(format!(
+                "`{s}`: positions start at 4 (after the binlog magic)"
+            ));
         }
         Ok(FilePos {
             file: file.to_string(),
@@ -356,9 +365,10 @@ mod tests {
 
     #[test]
     fn mysql_gtid_set_round_trips_and_merges() {
-        let mut set: MySqlGtidSet = "3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5:7, 3e11fa47-71ca-11e1-9e33-c80aa9429562:6"
-            .parse()
-            .unwrap();
+        let mut set: MySqlGtidSet =
+            "3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5:7, 3e11fa47-71ca-11e1-9e33-c80aa9429562:6"
+                .parse()
+                .unwrap();
         assert_eq!(set.to_string(), "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-7");
         let g = MySqlGtid {
             uuid: "3e11fa47-71ca-11e1-9e33-c80aa9429562".into(),
@@ -368,15 +378,24 @@ mod tests {
         assert!(!set.contains(&g));
         set.add(&g);
         assert!(set.contains(&g));
-        assert_eq!(set.to_string(), "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-7:9");
+        assert_eq!(
+            set.to_string(),
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-7:9"
+        );
     }
 
     #[test]
     fn mysql_gtid_set_rejects_garbage() {
         assert!("nope:1-2".parse::<MySqlGtidSet>().is_err());
-        assert!("3e11fa47-71ca-11e1-9e33-c80aa9429562".parse::<MySqlGtidSet>().is_err());
-        assert!("3e11fa47-71ca-11e1-9e33-c80aa9429562:5-2".parse::<MySqlGtidSet>().is_err());
-        assert!("3e11fa47-71ca-11e1-9e33-c80aa9429562:0".parse::<MySqlGtidSet>().is_err());
+        assert!("3e11fa47-71ca-11e1-9e33-c80aa9429562"
+            .parse::<MySqlGtidSet>()
+            .is_err());
+        assert!("3e11fa47-71ca-11e1-9e33-c80aa9429562:5-2"
+            .parse::<MySqlGtidSet>()
+            .is_err());
+        assert!("3e11fa47-71ca-11e1-9e33-c80aa9429562:0"
+            .parse::<MySqlGtidSet>()
+            .is_err());
     }
 
     #[test]
@@ -385,7 +404,10 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(set.sids.len(), 2);
-        assert_eq!(set.to_string(), "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-3:blue:1-2");
+        assert_eq!(
+            set.to_string(),
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-3:blue:1-2"
+        );
     }
 
     #[test]

@@ -12,3 +12,13 @@ pub mod reader;
 
 pub use error::{DecodeError, DecodeResult};
 pub use reader::Reader;
+
+pub mod bodies;
+pub mod column;
+pub mod events;
+pub mod framing;
+pub mod rows;
+pub mod table_map;
+pub mod temporal;
+
+pub use events::{Decoder, Notice};

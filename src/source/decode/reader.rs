@@ -126,7 +126,11 @@ mod tests {
     fn reads_are_bounds_checked() {
         let mut r = Reader::new(&[1, 2, 3]);
         assert_eq!(r.u16_le("a").unwrap(), 0x0201);
-        assert!(r.u16_le("b").unwrap_err().reason.contains("needs 2 bytes, 1 left"));
+        assert!(r
+            .u16_le("b")
+            .unwrap_err()
+            .reason
+            .contains("needs 2 bytes, 1 left"));
         assert_eq!(r.u8("c").unwrap(), 3);
         assert!(r.is_empty());
         assert!(r.take(usize::MAX, "huge").is_err());
