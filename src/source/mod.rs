@@ -2,6 +2,7 @@
 //! checks, registering as a replica, streaming the binary log and decoding it into typed
 //! [`change::Change`]s.
 
+pub mod binlog_file;
 pub mod change;
 pub mod connect;
 pub mod decode;
