@@ -56,8 +56,15 @@ pub struct TailArgs {
     pub heartbeat: f64,
 }
 
-/// Runs `tail` until the stream ends (with `--stop-at-end`) or fails.
+/// Runs `tail` on standard output until the stream ends (with `--stop-at-end`) or fails.
 pub async fn run(args: TailArgs) -> Result<(), String> {
+    // Unlocked handle: the future may move between runtime threads.
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout());
+    run_to(args, &mut out).await
+}
+
+/// Runs `tail`, writing the formatted changes to `out` (flushed at least every 200 ms).
+pub async fn run_to(args: TailArgs, out: &mut impl Write) -> Result<(), String> {
     let tz = parse_time_zone(&args.time_zone)?;
     let filter = TableFilter::parse(&args.tables)?;
     let start = match (&args.from, &args.gtid) {
@@ -111,8 +118,6 @@ pub async fn run(args: TailArgs) -> Result<(), String> {
         delimiter,
         null_marker: args.null_marker,
     };
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut changes = Vec::with_capacity(1024);
     let started = Instant::now();
     let mut last_flush = Instant::now();
@@ -126,7 +131,7 @@ pub async fn run(args: TailArgs) -> Result<(), String> {
                 Change::Commit { .. } => transactions += 1,
                 _ => {}
             }
-            if let Err(e) = write_change(&mut out, &style, c) {
+            if let Err(e) = write_change(out, &style, c) {
                 if e.kind() == io::ErrorKind::BrokenPipe {
                     return Ok(()); // the reader went away (e.g. `| head`)
                 }
@@ -137,11 +142,11 @@ pub async fn run(args: TailArgs) -> Result<(), String> {
             break;
         }
         if last_flush.elapsed() > Duration::from_millis(200) {
-            flush(&mut out)?;
+            flush(out)?;
             last_flush = Instant::now();
         }
     }
-    flush(&mut out)?;
+    flush(out)?;
     let secs = started.elapsed().as_secs_f64();
     tracing::info!(
         transactions,
