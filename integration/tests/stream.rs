@@ -42,7 +42,10 @@ async fn read_commits(stream: &mut BinlogStream, commits: usize) -> Vec<Change> 
             .await
             .unwrap_or_else(|_| panic!("only {seen} of {commits} commits arrived; got {all:#?}"))
             .expect("stream failed");
-        seen += batch.iter().filter(|c| matches!(c, Change::Commit { .. })).count();
+        seen += batch
+            .iter()
+            .filter(|c| matches!(c, Change::Commit { .. }))
+            .count();
         all.extend(batch);
         assert!(more, "stream ended early");
     }
@@ -78,7 +81,12 @@ impl MiniReplica {
                                 .collect::<TextRow>()
                         })
                     };
-                    pending.push((rc.table.qualified_name(), rc.kind, text(&rc.before), text(&rc.after)));
+                    pending.push((
+                        rc.table.qualified_name(),
+                        rc.kind,
+                        text(&rc.before),
+                        text(&rc.after),
+                    ));
                 }
                 Change::Commit { .. } => {
                     for (table, kind, before, after) in pending.drain(..) {
@@ -122,6 +130,28 @@ async fn source_rows(db: &MariaDb, table: &str) -> Vec<TextRow> {
     out
 }
 
+/// A cell for assertion messages: text when printable, else hex; long values shortened.
+fn show(cell: &Option<Vec<u8>>) -> String {
+    match cell {
+        None => "NULL".into(),
+        Some(b) => {
+            let head = &b[..b.len().min(40)];
+            let more = if b.len() > 40 {
+                format!("… ({} bytes)", b.len())
+            } else {
+                String::new()
+            };
+            match std::str::from_utf8(head) {
+                Ok(s) if !s.chars().any(|c| c.is_control()) => format!("{s:?}{more}"),
+                _ => format!(
+                    "0x{}{more}",
+                    head.iter().map(|x| format!("{x:02X}")).collect::<String>()
+                ),
+            }
+        }
+    }
+}
+
 /// Type families with edge values. Each statement list runs as root with time_zone UTC.
 const TYPE_TABLES: &[(&str, &str, &[&str])] = &[
     (
@@ -132,7 +162,7 @@ const TYPE_TABLES: &[(&str, &str, &[&str])] = &[
             "INSERT INTO integers VALUES (1,-128,0,-32768,0,-8388608,0,-2147483648,0,-9223372036854775808,0), \
              (2,127,255,32767,65535,8388607,16777215,2147483647,4294967295,9223372036854775807,18446744073709551615), \
              (3,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL), (4,0,1,-1,2,-3,4,-5,6,-7,8)",
-            "UPDATE integers SET t = t + 1, bu = bu - 1 WHERE id = 2",
+            "UPDATE integers SET t = t - 1, bu = bu - 1 WHERE id = 2",
             "DELETE FROM integers WHERE id = 4",
         ],
     ),
@@ -197,7 +227,7 @@ const TYPE_TABLES: &[(&str, &str, &[&str])] = &[
         "binaries",
         "id INT PRIMARY KEY, b BINARY(4), vb VARBINARY(10), tb TINYBLOB, bl BLOB, mb MEDIUMBLOB, lb LONGBLOB",
         &["INSERT INTO binaries VALUES \
-           (1, 0xFF00, 0xC328FF, 0x00, 0xDEADBEEF, 0x, REPEAT(0xFE, 70000)), \
+           (1, 0xFF00, 0xC328FF, 0x00, 0xDEADBEEF, X'', REPEAT(0xFE, 70000)), \
            (2, 'ab', '', '', '', NULL, 0x80818283), (3, NULL, NULL, NULL, NULL, NULL, NULL), \
            (4, 0x00000000, 0x00, 0xFFFFFFFF, 0x0A0D, 0x7C, 0x22)"],
     ),
@@ -239,10 +269,14 @@ async fn every_type_decodes_to_what_select_returns() {
     conn.query_drop("USE ty").await.unwrap();
     let mut commits = 0;
     for (name, columns, statements) in TYPE_TABLES {
-        conn.query_drop(format!("CREATE TABLE {name} ({columns})")).await.unwrap();
+        conn.query_drop(format!("CREATE TABLE {name} ({columns})"))
+            .await
+            .unwrap();
         commits += 1;
         for s in *statements {
-            conn.query_drop(*s).await.unwrap_or_else(|e| panic!("{s}: {e}"));
+            conn.query_drop(*s)
+                .await
+                .unwrap_or_else(|e| panic!("{s}: {e}"));
             if !s.starts_with("SET") {
                 commits += 1;
             }
@@ -253,16 +287,26 @@ async fn every_type_decodes_to_what_select_returns() {
     replica.apply(&changes);
     for (name, _, _) in TYPE_TABLES {
         let want = source_rows(&db, &format!("ty.{name}")).await;
-        let mut got = replica.tables.remove(&format!("ty.{name}")).unwrap_or_default();
+        let mut got = replica
+            .tables
+            .remove(&format!("ty.{name}"))
+            .unwrap_or_default();
         got.sort();
         assert_eq!(got.len(), want.len(), "{name}: row count");
         for (g, w) in got.iter().zip(&want) {
-            assert_eq!(
-                g.iter().map(|c| c.as_deref().map(String::from_utf8_lossy)).collect::<Vec<_>>(),
-                w.iter().map(|c| c.as_deref().map(String::from_utf8_lossy)).collect::<Vec<_>>(),
-                "{name}: decoded row differs from SELECT"
+            let diffs: Vec<String> = g
+                .iter()
+                .zip(w)
+                .enumerate()
+                .filter(|(_, (a, b))| a != b)
+                .map(|(i, (a, b))| {
+                    format!("column {}: replica {} source {}", i + 1, show(a), show(b))
+                })
+                .collect();
+            assert!(
+                diffs.is_empty(),
+                "{name}: decoded row differs from SELECT: {diffs:#?}"
             );
-            assert_eq!(g, w, "{name}: bytes differ");
         }
     }
 }
@@ -270,21 +314,31 @@ async fn every_type_decodes_to_what_select_returns() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transactions_keep_their_boundaries() {
     let db = MariaDb::start().await;
-    db.exec("CREATE DATABASE tx; CREATE TABLE tx.t (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB")
-        .await;
-    let mut stream = BinlogStream::open(options(&db, "tx.*").await).await.unwrap();
+    db.exec(
+        "CREATE DATABASE tx; CREATE TABLE tx.t (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB",
+    )
+    .await;
+    let mut stream = BinlogStream::open(options(&db, "tx.*").await)
+        .await
+        .unwrap();
     let mut conn = db.root_conn().await;
     // 1: a multi-statement transaction, 2: a rollback (nothing), 3: a savepoint rollback,
     // 4: DDL (standalone), 5: multi-row statement.
     conn.query_drop("BEGIN; INSERT INTO tx.t VALUES (1,'a'); INSERT INTO tx.t VALUES (2,'b'); UPDATE tx.t SET v='c' WHERE id=1; COMMIT")
         .await
         .unwrap();
-    conn.query_drop("BEGIN; INSERT INTO tx.t VALUES (3,'gone'); ROLLBACK").await.unwrap();
+    conn.query_drop("BEGIN; INSERT INTO tx.t VALUES (3,'gone'); ROLLBACK")
+        .await
+        .unwrap();
     conn.query_drop("BEGIN; INSERT INTO tx.t VALUES (4,'kept'); SAVEPOINT s; INSERT INTO tx.t VALUES (5,'undone'); ROLLBACK TO SAVEPOINT s; COMMIT")
         .await
         .unwrap();
-    conn.query_drop("ALTER TABLE tx.t ADD COLUMN w INT").await.unwrap();
-    conn.query_drop("INSERT INTO tx.t VALUES (6,'x',1),(7,'y',2),(8,'z',3)").await.unwrap();
+    conn.query_drop("ALTER TABLE tx.t ADD COLUMN w INT")
+        .await
+        .unwrap();
+    conn.query_drop("INSERT INTO tx.t VALUES (6,'x',1),(7,'y',2),(8,'z',3)")
+        .await
+        .unwrap();
     let changes = read_commits(&mut stream, 4).await;
 
     let mut txs: Vec<Vec<&Change>> = Vec::new();
@@ -306,10 +360,27 @@ async fn transactions_keep_their_boundaries() {
             })
             .collect()
     };
-    assert_eq!(kinds(&txs[0]), ["begin true", "insert", "insert", "update", "commit"]);
-    assert_eq!(kinds(&txs[1]), ["begin true", "insert", "commit"], "savepoint rollback");
-    assert_eq!(kinds(&txs[2]), ["begin true", "ddl ALTER TABLE tx.t ADD COLUMN w INT", "commit"]);
-    assert_eq!(kinds(&txs[3]), ["begin true", "insert", "insert", "insert", "commit"]);
+    assert_eq!(
+        kinds(&txs[0]),
+        ["begin true", "insert", "insert", "update", "commit"]
+    );
+    assert_eq!(
+        kinds(&txs[1]),
+        ["begin true", "insert", "commit"],
+        "savepoint rollback"
+    );
+    assert_eq!(
+        kinds(&txs[2]),
+        [
+            "begin true",
+            "ddl ALTER TABLE tx.t ADD COLUMN w INT",
+            "commit"
+        ]
+    );
+    assert_eq!(
+        kinds(&txs[3]),
+        ["begin true", "insert", "insert", "insert", "commit"]
+    );
 
     // Positions and GTIDs advance with each commit and name the source's end.
     let commits: Vec<_> = changes
@@ -330,7 +401,8 @@ async fn transactions_keep_their_boundaries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follows_rotation_and_lists_itself_as_replica() {
     let db = MariaDb::start().await;
-    db.exec("CREATE DATABASE r; CREATE TABLE r.t (id INT PRIMARY KEY)").await;
+    db.exec("CREATE DATABASE r; CREATE TABLE r.t (id INT PRIMARY KEY)")
+        .await;
     let mut opts = options(&db, "r.t").await;
     opts.source.server_id = 4242;
     opts.source.report_host = Some("replicant-test".into());
@@ -367,8 +439,11 @@ async fn follows_rotation_and_lists_itself_as_replica() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn survives_a_source_restart_without_loss_or_duplicates() {
     let mut db = MariaDb::start().await;
-    db.exec("CREATE DATABASE rs; CREATE TABLE rs.t (id INT PRIMARY KEY)").await;
-    let mut stream = BinlogStream::open(options(&db, "rs.*").await).await.unwrap();
+    db.exec("CREATE DATABASE rs; CREATE TABLE rs.t (id INT PRIMARY KEY)")
+        .await;
+    let mut stream = BinlogStream::open(options(&db, "rs.*").await)
+        .await
+        .unwrap();
     for i in 1..=5 {
         db.exec(&format!("INSERT INTO rs.t VALUES ({i})")).await;
     }
@@ -382,20 +457,30 @@ async fn survives_a_source_restart_without_loss_or_duplicates() {
     replica.apply(&changes);
     let mut got = replica.tables.remove("rs.t").unwrap();
     got.sort();
-    assert_eq!(got, source_rows(&db, "rs.t").await, "rows lost or duplicated");
+    assert_eq!(
+        got,
+        source_rows(&db, "rs.t").await,
+        "rows lost or duplicated"
+    );
     assert_eq!(got.len(), 10);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_source_is_noticed_and_the_stream_resumes() {
     let db = MariaDb::start().await;
-    db.exec("CREATE DATABASE fz; CREATE TABLE fz.t (id INT PRIMARY KEY)").await;
-    let mut stream = BinlogStream::open(options(&db, "fz.*").await).await.unwrap();
+    db.exec("CREATE DATABASE fz; CREATE TABLE fz.t (id INT PRIMARY KEY)")
+        .await;
+    let mut stream = BinlogStream::open(options(&db, "fz.*").await)
+        .await
+        .unwrap();
     db.exec("INSERT INTO fz.t VALUES (1)").await;
     read_commits(&mut stream, 1).await;
     let pid = db.pid().expect("server pid").to_string();
     // Freeze the server longer than the read timeout (4 s): no heartbeats arrive.
-    let status = std::process::Command::new("kill").args(["-STOP", &pid]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-STOP", &pid])
+        .status()
+        .unwrap();
     assert!(status.success());
     let mut batch = Vec::new();
     let reader = tokio::spawn(async move {
@@ -403,7 +488,10 @@ async fn a_frozen_source_is_noticed_and_the_stream_resumes() {
         (r.map(|r| r.is_ok()), stream, batch)
     });
     tokio::time::sleep(Duration::from_secs(6)).await;
-    std::process::Command::new("kill").args(["-CONT", &pid]).status().unwrap();
+    std::process::Command::new("kill")
+        .args(["-CONT", &pid])
+        .status()
+        .unwrap();
     db.exec("INSERT INTO fz.t VALUES (2)").await;
     let (ok, mut stream, batch) = reader.await.unwrap();
     assert_eq!(ok, Ok(true), "stream did not recover");
@@ -413,7 +501,9 @@ async fn a_frozen_source_is_noticed_and_the_stream_resumes() {
         changes.extend(read_commits(&mut stream, 1).await);
     }
     assert!(
-        changes.iter().any(|c| matches!(c, Change::Row(r) if r.kind == RowKind::Insert)),
+        changes
+            .iter()
+            .any(|c| matches!(c, Change::Row(r) if r.kind == RowKind::Insert)),
         "{changes:#?}"
     );
 }
@@ -426,9 +516,13 @@ async fn tail_csv_prints_the_seed_change_file() {
     let (file, pos) = db.current_position().await;
     db.exec("INSERT INTO shop.Orders VALUES (1,'Backordered','2020-06-01 12:00:00'), (2,'Shipped',NULL)")
         .await;
-    db.exec("UPDATE shop.Orders SET status='Delivered', LastUpdated='2020-06-02 08:30:00' WHERE id=2").await;
+    db.exec(
+        "UPDATE shop.Orders SET status='Delivered', LastUpdated='2020-06-02 08:30:00' WHERE id=2",
+    )
+    .await;
     db.exec("DELETE FROM shop.Orders WHERE id=1").await;
-    db.exec("CREATE TABLE shop.other (x INT); INSERT INTO shop.other VALUES (9)").await;
+    db.exec("CREATE TABLE shop.other (x INT); INSERT INTO shop.other VALUES (9)")
+        .await;
     use clap::Parser;
     #[derive(clap::Parser)]
     struct Cli {

@@ -42,6 +42,9 @@ pub enum SourceError {
     /// The source sent something the protocol does not allow here.
     #[error("replication protocol: {0}")]
     Protocol(String),
+    /// The source closed the replication connection (e.g. it is shutting down).
+    #[error("the source closed the replication connection: {0}")]
+    Disconnected(String),
     /// No event or heartbeat arrived within the read timeout.
     #[error("no event or heartbeat from the source for {0:?}; the connection is presumed dead")]
     Timeout(std::time::Duration),
@@ -56,7 +59,7 @@ impl SourceError {
                 matches!(e, mysql_async::Error::Io(_) | mysql_async::Error::Driver(_))
                     || is_transient_server_error(e)
             }
-            SourceError::Timeout(_) => true,
+            SourceError::Timeout(_) | SourceError::Disconnected(_) => true,
             _ => false,
         }
     }

@@ -147,7 +147,14 @@ impl BinlogStream {
             Ok(Ok(item)) => item,
         };
         let event = match item {
-            None => return Ok(false),
+            // With BINLOG_DUMP_NON_BLOCK the source ends the stream at the end of its
+            // binlog; otherwise an end means it went away (shutdown, KILL).
+            None if self.opts.stop_at_end => return Ok(false),
+            None => {
+                return Err(SourceError::Disconnected(
+                    "end of stream while following (source shutdown or connection killed)".into(),
+                ))
+            }
             Some(Err(e)) => return Err(SourceError::Connection(e)),
             Some(Ok(ev)) => ev,
         };

@@ -61,7 +61,13 @@ pub fn decode_value(
         }
         STRING => {
             let prefix = if meta < 256 { 1 } else { 2 };
-            Value::Bytes(length_prefixed(r, prefix, "CHAR")?.to_vec())
+            let mut bytes = length_prefixed(r, prefix, "CHAR")?.to_vec();
+            // The binlog drops BINARY(n)'s trailing 0x00 padding, which is part of the
+            // stored value (SELECT returns it): put it back.
+            if col.is_binary() && bytes.len() < usize::from(meta) {
+                bytes.resize(usize::from(meta), 0);
+            }
+            Value::Bytes(bytes)
         }
         ENUM => Value::Enum(r.uint_le(usize::from(meta.clamp(1, 2)), "ENUM")? as u16),
         SET => Value::Set(r.uint_le(usize::from(meta.clamp(1, 8)), "SET")?),
@@ -175,6 +181,18 @@ mod tests {
                 width: 10
             }
         );
+    }
+
+    #[test]
+    fn binary_char_is_padded_to_its_length() {
+        let mut c = col(types::STRING, 4, false);
+        c.collation = Some(crate::source::table::BINARY_COLLATION);
+        assert_eq!(
+            dec(&[1, 0xff], &c).unwrap(),
+            Value::Bytes(vec![0xff, 0, 0, 0])
+        );
+        c.collation = Some(45);
+        assert_eq!(dec(&[1, b'a'], &c).unwrap(), Value::Bytes(vec![b'a']));
     }
 
     #[test]
