@@ -551,3 +551,120 @@ async fn tail_csv_prints_the_seed_change_file() {
          delete|1|Backordered|2020-06-01 12:00:00\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn minimal_and_noblob_images_decode_with_column_bitmaps() {
+    use integration::MariaDbOptions;
+    for image in ["MINIMAL", "NOBLOB"] {
+        let db = MariaDb::start_with(MariaDbOptions::default().binlog_row_image(image)).await;
+        db.exec("CREATE DATABASE mi; CREATE TABLE mi.t (id INT PRIMARY KEY, a VARCHAR(10), b BLOB, c INT)")
+            .await;
+        let mut stream = BinlogStream::open(options(&db, "mi.*").await)
+            .await
+            .unwrap();
+        db.exec("INSERT INTO mi.t VALUES (1, 'x', 'blob', 5)").await;
+        db.exec("UPDATE mi.t SET c = 6 WHERE id = 1").await;
+        db.exec("DELETE FROM mi.t WHERE id = 1").await;
+        let changes = read_commits(&mut stream, 3).await;
+        let rows: Vec<_> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Row(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        let present = |row: &Option<Vec<Option<replicant::source::value::Value>>>| -> Vec<bool> {
+            row.as_ref().unwrap().iter().map(Option::is_some).collect()
+        };
+        match image {
+            "MINIMAL" => {
+                // Before-images hold the primary key; the update's after-image only what changed.
+                assert_eq!(present(&rows[1].before), [true, false, false, false]);
+                assert_eq!(present(&rows[1].after), [false, false, false, true]);
+                assert_eq!(present(&rows[2].before), [true, false, false, false]);
+            }
+            _ => {
+                // NOBLOB: every column but BLOBs that were not changed.
+                assert_eq!(present(&rows[1].before), [true, true, false, true]);
+                assert_eq!(present(&rows[1].after), [true, true, false, true]);
+            }
+        }
+        let after = rows[1].after.as_ref().unwrap();
+        assert_eq!(after[3], Some(replicant::source::value::Value::Int(6)));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_events_larger_than_16_mib() {
+    use integration::MariaDbOptions;
+    let db = MariaDb::start_with(
+        MariaDbOptions::default()
+            .arg("--max-allowed-packet=256M")
+            .arg("--binlog-row-event-max-size=64M"),
+    )
+    .await;
+    db.exec("CREATE DATABASE big; CREATE TABLE big.t (id INT PRIMARY KEY, b LONGBLOB)")
+        .await;
+    let mut stream = BinlogStream::open(options(&db, "big.*").await)
+        .await
+        .unwrap();
+    db.exec("INSERT INTO big.t VALUES (1, REPEAT(0xAB, 20 * 1024 * 1024)), (2, REPEAT('z', 5 * 1024 * 1024))")
+        .await;
+    let changes = read_commits(&mut stream, 1).await;
+    let sizes: Vec<usize> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Row(r) => match &r.after.as_ref()?[1] {
+                Some(replicant::source::value::Value::Bytes(b)) => {
+                    assert!(b.iter().all(|x| *x == b[0]));
+                    Some(b.len())
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sizes, [20 * 1024 * 1024, 5 * 1024 * 1024]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starts_after_a_mariadb_gtid_and_keeps_idle_connections_alive() {
+    let db = MariaDb::start().await;
+    db.exec("CREATE DATABASE g; CREATE TABLE g.t (id INT PRIMARY KEY)")
+        .await;
+    db.exec("INSERT INTO g.t VALUES (1)").await;
+    let after_first = db.query_value("SELECT @@gtid_binlog_pos").await.unwrap();
+    db.exec("INSERT INTO g.t VALUES (2)").await;
+    db.exec("INSERT INTO g.t VALUES (3)").await;
+    let mut opts = options(&db, "g.*").await;
+    opts.start = StartPosition::MariaGtid(after_first.parse().unwrap());
+    let mut stream = BinlogStream::open(opts).await.unwrap();
+    let changes = read_commits(&mut stream, 2).await;
+    let ids: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Row(r) => Some(
+                String::from_utf8(render(
+                    r.after.as_ref()?[0].as_ref()?,
+                    &r.table.columns[0],
+                    &TimeZone::UTC,
+                )?)
+                .unwrap(),
+            ),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, ["2", "3"], "must start right after {after_first}");
+    // Idle for longer than the 4 s read timeout: heartbeats (1 s) keep it alive.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    db.exec("INSERT INTO g.t VALUES (4)").await;
+    let more = read_commits(&mut stream, 1).await;
+    assert!(more.iter().any(|c| matches!(c, Change::Row(_))));
+    assert_eq!(
+        stream.reconnects(),
+        0,
+        "heartbeats should have kept the connection alive"
+    );
+    let gtid = db.query_value("SELECT @@gtid_binlog_pos").await.unwrap();
+    assert_eq!(stream.committed().gtid.as_ref().unwrap().to_string(), gtid);
+}

@@ -60,6 +60,40 @@ pub struct BinlogStream {
     by_gtid: bool,
     buf: Vec<u8>,
     finished: bool,
+    echo: PayloadEcho,
+    reconnects: u64,
+}
+
+/// mysql_async yields a TRANSACTION_PAYLOAD event and then, from its own decompression,
+/// the events inside it. Our decoder already expanded the payload (and fails loudly where
+/// mysql_async would silently yield nothing), so those echoed events must be skipped —
+/// exactly those: each must match the next expected inner header, and the first
+/// mismatch ends the skipping (mysql_async produced no echo).
+#[derive(Debug, Default)]
+struct PayloadEcho {
+    expected: std::collections::VecDeque<EventHeader>,
+}
+
+impl PayloadEcho {
+    /// Expects these inner events next.
+    fn expect(&mut self, headers: Vec<EventHeader>) {
+        self.expected = headers.into();
+    }
+
+    /// True if `header` is the next echoed inner event (and consumes it).
+    fn is_echo(&mut self, header: &EventHeader) -> bool {
+        match self.expected.front() {
+            Some(h) if h == header => {
+                self.expected.pop_front();
+                true
+            }
+            Some(_) => {
+                self.expected.clear();
+                false
+            }
+            None => false,
+        }
+    }
 }
 
 impl BinlogStream {
@@ -90,12 +124,19 @@ impl BinlogStream {
             by_gtid,
             buf: Vec::with_capacity(64 * 1024),
             finished: false,
+            echo: PayloadEcho::default(),
+            reconnects: 0,
         })
     }
 
     /// The source's flavor and version.
     pub fn server(&self) -> &ServerInfo {
         &self.info
+    }
+
+    /// How many times the stream reconnected after a transient failure.
+    pub fn reconnects(&self) -> u64 {
+        self.reconnects
     }
 
     /// Position after the last transaction delivered in full (where a restart resumes).
@@ -158,6 +199,9 @@ impl BinlogStream {
             Some(Err(e)) => return Err(SourceError::Connection(e)),
             Some(Ok(ev)) => ev,
         };
+        if self.echo.is_echo(&header_of(&event)) {
+            return Ok(true);
+        }
         reframe(&event, &mut self.buf)?;
         let start = out.len();
         let notice = self
@@ -169,6 +213,10 @@ impl BinlogStream {
             })?;
         if let Some(Notice::Heartbeat(pos)) = notice {
             debug!(%pos, "heartbeat");
+        }
+        let inner = self.decoder.take_payload_headers();
+        if !inner.is_empty() {
+            self.echo.expect(inner);
         }
         for change in &out[start..] {
             if let Change::Commit { position, .. } = change {
@@ -206,6 +254,8 @@ impl BinlogStream {
             match attempt_result {
                 Ok((inner, info)) => {
                     info!(resume = %self.committed, "reconnected to the source");
+                    self.reconnects += 1;
+                    self.echo = PayloadEcho::default();
                     self.info = info;
                     self.inner = Some(inner);
                     self.decoder = Decoder::new(
@@ -230,21 +280,26 @@ impl BinlogStream {
     }
 }
 
-/// Rebuilds the exact wire bytes of an event (mysql_common strips the checksum and, for a
-/// format description, the algorithm byte) so our decoder can verify and parse it.
-fn reframe(
-    event: &mysql_common::binlog::events::Event,
-    buf: &mut Vec<u8>,
-) -> Result<(), SourceError> {
+/// The header of an event as mysql_common parsed it.
+fn header_of(event: &mysql_common::binlog::events::Event) -> EventHeader {
     let h = event.header();
-    let header = EventHeader {
+    EventHeader {
         timestamp: h.timestamp(),
         event_type: h.event_type_raw(),
         server_id: h.server_id(),
         event_size: h.event_size(),
         log_pos: h.log_pos(),
         flags: h.flags_raw(),
-    };
+    }
+}
+
+/// Rebuilds the exact wire bytes of an event (mysql_common strips the checksum and, for a
+/// format description, the algorithm byte) so our decoder can verify and parse it.
+fn reframe(
+    event: &mysql_common::binlog::events::Event,
+    buf: &mut Vec<u8>,
+) -> Result<(), SourceError> {
+    let header = header_of(event);
     buf.clear();
     buf.extend_from_slice(&header.to_bytes());
     buf.extend_from_slice(event.data());
@@ -451,4 +506,44 @@ fn local_hostname() -> String {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "replicant".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(event_type: u8, size: u32) -> EventHeader {
+        EventHeader {
+            timestamp: 1,
+            event_type,
+            server_id: 1,
+            event_size: size,
+            log_pos: 0,
+            flags: 0,
+        }
+    }
+
+    #[test]
+    fn payload_echo_skips_exactly_the_inner_events() {
+        let mut echo = PayloadEcho::default();
+        echo.expect(vec![h(2, 50), h(19, 40), h(30, 60), h(16, 31)]);
+        assert!(echo.is_echo(&h(2, 50)));
+        assert!(echo.is_echo(&h(19, 40)));
+        assert!(echo.is_echo(&h(30, 60)));
+        assert!(echo.is_echo(&h(16, 31)));
+        // The next outer event is not skipped.
+        assert!(!echo.is_echo(&h(33, 65)));
+    }
+
+    #[test]
+    fn no_echo_from_mysql_async_means_nothing_is_skipped() {
+        let mut echo = PayloadEcho::default();
+        echo.expect(vec![h(2, 50), h(16, 31)]);
+        // mysql_async silently failed to expand: the next event is an outer one.
+        assert!(!echo.is_echo(&h(33, 65)));
+        assert!(
+            !echo.is_echo(&h(2, 50)),
+            "expectations dropped after a mismatch"
+        );
+    }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::bodies::{self, maria_flags};
 use super::error::{DecodeError, DecodeResult};
-use super::framing::{self, ChecksumAlg, FormatDescription, RawEvent, HEADER_LEN};
+use super::framing::{self, ChecksumAlg, EventHeader, FormatDescription, RawEvent, HEADER_LEN};
 use super::rows::{self, RowsLayout};
 use super::table_map::parse_table_map;
 use crate::source::change::{Change, RowChange, RowKind};
@@ -143,6 +143,8 @@ pub struct Decoder {
     trx_timestamp: u32,
     gtid_state: Option<GtidState>,
     rows: Vec<RowChange>,
+    /// Headers of the events inside the last compressed transaction payload.
+    payload_headers: Vec<EventHeader>,
 }
 
 impl Decoder {
@@ -161,7 +163,14 @@ impl Decoder {
             trx_timestamp: 0,
             gtid_state,
             rows: Vec::new(),
+            payload_headers: Vec::new(),
         }
+    }
+
+    /// Headers of the events the last TRANSACTION_PAYLOAD held (emptied by the call). The
+    /// live stream uses them to skip mysql_async's own expansion of the same payload.
+    pub fn take_payload_headers(&mut self) -> Vec<EventHeader> {
+        std::mem::take(&mut self.payload_headers)
     }
 
     /// The format description in force (server version, checksum).
@@ -555,6 +564,7 @@ impl Decoder {
     ) -> DecodeResult<Option<Notice>> {
         let tp = bodies::transaction_payload(ev.body)?;
         let data = bodies::decompress(&tp)?;
+        self.payload_headers.clear();
         let mut rest: &[u8] = &data;
         while !rest.is_empty() {
             let h = framing::EventHeader::parse(rest)?;
@@ -563,6 +573,7 @@ impl Decoder {
                 .ok_or_else(|| DecodeError::new("compressed transaction: truncated inner event"))?;
             // Events inside a payload carry no checksum of their own.
             let raw = framing::split_event(one, ChecksumAlg::None)?;
+            self.payload_headers.push(h);
             self.handle(raw, out, true)?;
             rest = tail;
         }
