@@ -6,5 +6,6 @@
 //! the API the test crates use.
 
 pub mod config;
+pub mod demo;
 pub mod source;
 pub mod tail;

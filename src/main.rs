@@ -16,6 +16,9 @@ enum Command {
     /// Print the source's changes as they happen (text, JSON lines or CSV), decoded from
     /// its binary log like `mysqlbinlog -v`.
     Tail(replicant::tail::TailArgs),
+    /// The embedded default: a throwaway local MariaDB with sample data, its changes
+    /// tailed live, with the commands to make your own changes printed.
+    Demo(replicant::demo::DemoArgs),
 }
 
 fn main() {
@@ -39,6 +42,7 @@ fn main() {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Tail(args) => replicant::tail::run(args).await,
+            Command::Demo(args) => replicant::demo::run(args).await,
         }
     });
     if let Err(e) = result {
