@@ -157,14 +157,13 @@ fn read_optional_metadata(r: &mut Reader<'_>, info: &mut TableInfo) -> DecodeRes
         match field {
             SIGNEDNESS => {
                 let bits = f.rest();
-                let mut n = 0;
-                for col in info
+                for (n, col) in info
                     .columns
                     .iter_mut()
                     .filter(|c| is_numeric(c.column_type))
+                    .enumerate()
                 {
                     col.unsigned = bit_msb(bits, n);
-                    n += 1;
                 }
             }
             DEFAULT_CHARSET | ENUM_AND_SET_DEFAULT_CHARSET => {
