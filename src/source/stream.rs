@@ -524,6 +524,36 @@ mod tests {
     }
 
     #[test]
+    fn mysql_gtid_sets_become_dump_gtid_sids() {
+        let set: MySqlGtidSet = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7,\
+                                 4e11fa47-71ca-11e1-9e33-c80aa9429562:10"
+            .parse()
+            .unwrap();
+        let sids = mysql_sids(&set).unwrap();
+        assert_eq!(sids.len(), 2);
+        let ivs: Vec<(u64, u64)> = sids[0]
+            .intervals()
+            .iter()
+            .map(|i| (i.start(), i.end()))
+            .collect();
+        // COM_BINLOG_DUMP_GTID intervals are half-open.
+        assert_eq!(ivs, [(1, 6), (7, 8)]);
+        let ivs: Vec<(u64, u64)> = sids[1]
+            .intervals()
+            .iter()
+            .map(|i| (i.start(), i.end()))
+            .collect();
+        assert_eq!(ivs, [(10, 11)]);
+        let tagged: MySqlGtidSet = "3e11fa47-71ca-11e1-9e33-c80aa9429562:blue:1-2"
+            .parse()
+            .unwrap();
+        assert!(mysql_sids(&tagged)
+            .unwrap_err()
+            .to_string()
+            .contains("tagged"));
+    }
+
+    #[test]
     fn payload_echo_skips_exactly_the_inner_events() {
         let mut echo = PayloadEcho::default();
         echo.expect(vec![h(2, 50), h(19, 40), h(30, 60), h(16, 31)]);
