@@ -668,3 +668,28 @@ async fn starts_after_a_mariadb_gtid_and_keeps_idle_connections_alive() {
     let gtid = db.query_value("SELECT @@gtid_binlog_pos").await.unwrap();
     assert_eq!(stream.committed().gtid.as_ref().unwrap().to_string(), gtid);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purged_position_is_a_clear_error() {
+    let db = MariaDb::start().await;
+    let opts = options(&db, "*.*").await;
+    let first = db.current_position().await.0;
+    db.exec("FLUSH BINARY LOGS").await;
+    db.exec("CREATE DATABASE p").await;
+    db.exec("FLUSH BINARY LOGS").await;
+    let (last, _) = db.current_position().await;
+    db.purge_binary_logs_to(&last).await;
+    assert!(db.binary_logs().await.iter().all(|(f, _)| *f != first));
+    // The stream asks for a file the source purged: the first read says so.
+    let mut stream = BinlogStream::open(opts).await.unwrap();
+    let mut out = Vec::new();
+    let err = loop {
+        match stream.next(&mut out).await {
+            Ok(true) => continue,
+            Ok(false) => panic!("stream ended without an error"),
+            Err(e) => break e.to_string(),
+        }
+    };
+    assert!(err.contains("not available on the source"), "{err}");
+    assert!(err.contains("SHOW BINARY LOGS"), "{err}");
+}

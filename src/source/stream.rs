@@ -196,6 +196,17 @@ impl BinlogStream {
                     "end of stream while following (source shutdown or connection killed)".into(),
                 ))
             }
+            // ER_MASTER_FATAL_ERROR_READING_BINLOG: the position is gone (purged) or invalid.
+            Some(Err(mysql_async::Error::Server(e))) if e.code == 1236 => {
+                return Err(SourceError::PositionUnavailable {
+                    position: self.committed.to_string(),
+                    reason: format!(
+                        "{} — the source no longer has the binlog this replica needs; \
+                         start again from a position the source still has (SHOW BINARY LOGS)",
+                        e.message
+                    ),
+                })
+            }
             Some(Err(e)) => return Err(SourceError::Connection(e)),
             Some(Ok(ev)) => ev,
         };
