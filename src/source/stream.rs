@@ -361,27 +361,15 @@ async fn resolve_start(
             }
         }
         StartPosition::MySqlGtid(set) => {
-            return Ok((
+            return Ok(gtid_start(
                 Resume::MySqlGtid(set.clone()),
-                Position {
-                    file_pos: FilePos {
-                        file: String::new(),
-                        pos: 4,
-                    },
-                    gtid: Some(GtidState::MySql(set.clone())),
-                },
+                GtidState::MySql(set.clone()),
             ))
         }
         StartPosition::MariaGtid(state) => {
-            return Ok((
+            return Ok(gtid_start(
                 Resume::MariaGtid(state.clone()),
-                Position {
-                    file_pos: FilePos {
-                        file: String::new(),
-                        pos: 4,
-                    },
-                    gtid: Some(GtidState::MariaDb(state.clone())),
-                },
+                GtidState::MariaDb(state.clone()),
             ))
         }
     };
@@ -405,6 +393,21 @@ async fn resolve_start(
         Resume::FilePos(file_pos.clone()),
         Position { file_pos, gtid },
     ))
+}
+
+/// A GTID start: the file is not known until the source's first ROTATE names it.
+fn gtid_start(resume: Resume, state: GtidState) -> (Resume, Position) {
+    let file_pos = FilePos {
+        file: String::new(),
+        pos: 4,
+    };
+    (
+        resume,
+        Position {
+            file_pos,
+            gtid: Some(state),
+        },
+    )
 }
 
 /// The source's current binlog file and position (`SHOW MASTER STATUS`).
