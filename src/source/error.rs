@@ -9,7 +9,7 @@ pub enum SourceError {
     #[error("configuration: {0}")]
     Config(String),
     /// Could not connect or authenticate, or a query failed.
-    #[error("source connection: {0}")]
+    #[error("source connection: {}", describe(.0))]
     Connection(#[from] mysql_async::Error),
     /// A source setting makes replication unsafe or impossible; `fix` says what to change.
     #[error("source setting {setting} is {found}: {problem}. Fix: {fix}")]
@@ -75,5 +75,14 @@ fn is_transient_server_error(e: &mysql_async::Error) -> bool {
             1053 | 1927 | 2013 | 2006 | 1040 | 1152 | 1158 | 1159 | 1160 | 1161
         ),
         _ => false,
+    }
+}
+
+/// mysql_async's I/O errors print their kind twice ("Input/output error: Input/output
+/// error: Connection refused"); show the operating system's message once.
+fn describe(e: &mysql_async::Error) -> String {
+    match e {
+        mysql_async::Error::Io(mysql_async::IoError::Io(io)) => io.to_string(),
+        other => other.to_string(),
     }
 }
