@@ -60,14 +60,18 @@ fn display(style: &Style, table: &TableInfo, idx: usize, value: &Value) -> Optio
     let col = table.columns.get(idx)?;
     let bytes = render(value, col, &style.tz)?;
     Some(if is_binary_column(col) {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
         let mut s = String::with_capacity(2 + bytes.len() * 2);
         s.push_str("0x");
         for b in &bytes {
-            s.push_str(&format!("{b:02X}"));
+            s.push(char::from(HEX[usize::from(b >> 4)]));
+            s.push(char::from(HEX[usize::from(b & 0x0f)]));
         }
         s
     } else {
-        String::from_utf8_lossy(&bytes).into_owned()
+        // Valid UTF-8 (the usual case) is taken over without a copy.
+        String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     })
 }
 
