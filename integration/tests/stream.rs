@@ -693,3 +693,27 @@ async fn a_purged_position_is_a_clear_error() {
     assert!(err.contains("not available on the source"), "{err}");
     assert!(err.contains("SHOW BINARY LOGS"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_without_event_checksums_stream_too() {
+    use integration::MariaDbOptions;
+    let db = MariaDb::start_with(MariaDbOptions::default().arg("--binlog-checksum=NONE")).await;
+    assert_eq!(
+        db.query_value("SELECT @@binlog_checksum").await.as_deref(),
+        Some("NONE")
+    );
+    db.exec("CREATE DATABASE nc; CREATE TABLE nc.t (id INT PRIMARY KEY, v VARCHAR(5))")
+        .await;
+    let mut stream = BinlogStream::open(options(&db, "nc.*").await)
+        .await
+        .unwrap();
+    db.exec("INSERT INTO nc.t VALUES (1, 'a'), (2, 'b')").await;
+    db.exec("FLUSH BINARY LOGS").await;
+    db.exec("DELETE FROM nc.t WHERE id = 1").await;
+    let changes = read_commits(&mut stream, 2).await;
+    let mut replica = MiniReplica::default();
+    replica.apply(&changes);
+    let mut got = replica.tables.remove("nc.t").unwrap();
+    got.sort();
+    assert_eq!(got, source_rows(&db, "nc.t").await);
+}
