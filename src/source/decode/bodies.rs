@@ -262,11 +262,19 @@ pub fn decompress(tp: &TransactionPayload<'_>) -> DecodeResult<Vec<u8>> {
     match tp.compression {
         PayloadCompression::None => Ok(tp.payload.to_vec()),
         PayloadCompression::Zstd => {
-            let cap = usize::try_from(tp.uncompressed_size)
-                .map_err(|_| DecodeError::new("payload size overflows"))?;
-            let out = zstd::bulk::decompress(tp.payload, cap).map_err(|e| {
+            use std::io::Read as _;
+            // Streamed, so memory follows the bytes that really come out: the announced
+            // size is only a limit (a corrupt header announcing 4 GiB must not make us
+            // allocate 4 GiB up front, as `zstd::bulk::decompress` would).
+            let fail = |e: std::io::Error| {
                 DecodeError::new(format!("compressed transaction does not decompress: {e}"))
-            })?;
+            };
+            let decoder = zstd::stream::read::Decoder::with_buffer(tp.payload).map_err(fail)?;
+            let mut out = Vec::new();
+            decoder
+                .take(tp.uncompressed_size.saturating_add(1))
+                .read_to_end(&mut out)
+                .map_err(fail)?;
             if out.len() as u64 != tp.uncompressed_size {
                 return Err(DecodeError::new(format!(
                     "compressed transaction decompressed to {} bytes, header says {}",
@@ -315,5 +323,30 @@ mod tests {
         let tp = transaction_payload(&body).unwrap();
         assert!(decompress(&tp).is_err());
         assert!(transaction_payload(&[1, 1, 200, 0]).is_err());
+    }
+
+    #[test]
+    fn announced_size_is_a_limit_not_an_allocation() {
+        // Found by fuzzing (bodies target, minimized to these bytes): a payload header
+        // announcing 2.5 GB uncompressed in front of a 1-byte payload made decompress()
+        // allocate the 2.5 GB before looking at the data (an abort where memory is
+        // limited). Now it is a plain error, with memory only for what decompresses.
+        let body = [
+            2, 1, 0, // compression: zstd
+            1, 1, 1, // payload size: 1
+            3, 9, 0xfe, 0, 0, 0, 0x96, 0, 0, 0, 0, // uncompressed size: 0x9600_0000
+            0, 0, // end of header, payload
+        ];
+        let tp = transaction_payload(&body).unwrap();
+        assert_eq!(tp.uncompressed_size, 0x9600_0000);
+        assert!(decompress(&tp).is_err());
+        // A valid frame that decompresses to more or less than announced is an error too.
+        let z = zstd::bulk::compress(b"abcdef", 3).unwrap();
+        for size in [5u8, 7] {
+            let mut body = vec![1, 1, z.len() as u8, 2, 1, 0, 3, 1, size, 0];
+            body.extend(&z);
+            let tp = transaction_payload(&body).unwrap();
+            assert!(decompress(&tp).is_err(), "announced {size}");
+        }
     }
 }

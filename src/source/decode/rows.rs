@@ -68,6 +68,7 @@ pub fn decode_rows(
         .count();
 
     while !r.is_empty() {
+        let start = r.position();
         let first = read_image(&mut r, table, before_cols, None)?;
         let change = match layout.kind {
             RowKind::Insert => RowChange {
@@ -97,6 +98,15 @@ pub fn decode_rows(
                 }
             }
         };
+        // With no column present in its image(s) a row takes no bytes: the bytes left
+        // could never be consumed (an endless loop of empty rows).
+        if r.position() == start {
+            return Err(DecodeError::new(format!(
+                "rows event for {}: rows without present columns take no bytes, {} bytes left",
+                table.qualified_name(),
+                r.remaining()
+            )));
+        }
         out.push(change);
     }
     Ok(())
@@ -237,6 +247,27 @@ mod tests {
             if cut != 17 && cut != 10 {
                 assert!(r.is_err(), "cut at {cut} decoded");
             }
+        }
+    }
+
+    #[test]
+    fn rows_without_present_columns_are_an_error_not_an_endless_loop() {
+        // Found by fuzzing (binlog_event): an all-zero columns-present bitmap makes every
+        // row image zero bytes long, so the trailing byte was never consumed and rows of
+        // `None` were pushed until memory ran out.
+        let body = [1, 0, 0, 0, 0, 0, 0, 0, 2, 0b00, 0xaa];
+        for kind in [RowKind::Insert, RowKind::Update, RowKind::Delete] {
+            let layout = RowsLayout {
+                kind,
+                has_extra_data: false,
+                partial_json: false,
+            };
+            let mut body = body.to_vec();
+            if kind == RowKind::Update {
+                body.insert(10, 0b00); // after-image bitmap
+            }
+            let err = decode_rows(&body, 6, layout, &table(), &mut Vec::new()).unwrap_err();
+            assert!(err.reason.contains("no bytes"), "{err}");
         }
     }
 
