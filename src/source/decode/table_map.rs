@@ -26,8 +26,9 @@ const ENUM_AND_SET_COLUMN_CHARSET: u8 = 11;
 const COLUMN_VISIBILITY: u8 = 12;
 const VECTOR_DIMENSIONALITY: u8 = 13;
 
-/// Upper bound on columns: MySQL allows 4096, we accept a little more, and refuse garbage.
-const MAX_COLUMNS: usize = 1 << 14;
+/// Upper bound on columns: MySQL and MariaDB allow at most 4096 per table. Anything more
+/// is garbage (and would make every decoded row image needlessly large).
+const MAX_COLUMNS: usize = 4096;
 
 /// Parses a TABLE_MAP body. `table_id_len` is 6 (or 4 for binlogs whose FDE says so).
 pub fn parse_table_map(body: &[u8], table_id_len: usize) -> DecodeResult<TableInfo> {
