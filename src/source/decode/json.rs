@@ -1252,8 +1252,9 @@ mod tests {
         assert!(decode_json_diffs(&diff_bytes(3, "$", None)).is_err()); // unknown op
         assert!(decode_json_diffs(&[0, 0xfb]).is_err()); // NULL path length
         assert!(decode_json_diffs(&[0, 0xff]).is_err());
-        assert!(decode_json_diffs(&[2, 2, 0xc3, 0x28]).is_err()); // invalid UTF-8 path
-        // A bad value, then huge declared lengths that must not allocate or panic.
+        // An invalid UTF-8 path, a bad value, then huge declared lengths that must not
+        // allocate or panic.
+        assert!(decode_json_diffs(&[2, 2, 0xc3, 0x28]).is_err());
         assert!(decode_json_diffs(&diff_bytes(0, "$", Some(&[0x42]))).is_err());
         assert!(
             decode_json_diffs(&[0, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]).is_err()
