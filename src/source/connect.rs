@@ -22,7 +22,40 @@ pub const PASSWORD_ENV: &str = "REPLICANT_SOURCE_PASSWORD";
 pub const DEFAULT_SERVER_ID: u32 = 0x5245;
 
 /// The expected form of the `--source` URL, quoted in configuration errors.
-const EXPECTED_FORM: &str = "mysql://user[:password]@host[:port] (or mariadb://…)";
+const EXPECTED_FORM: &str =
+    "mysql://user[:password]@host[:port][?ssl-mode=…&ssl-ca=…] (or mariadb://…)";
+
+/// TLS to the source, with the MySQL client's `--ssl-mode` meanings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    /// Plain TCP.
+    Disabled,
+    /// TLS when the server offers it (certificate not verified), else plain. The default.
+    Preferred,
+    /// TLS or fail (certificate not verified).
+    Required,
+    /// TLS with the server certificate verified against `ssl-ca` (or the system roots),
+    /// without checking the host name.
+    VerifyCa,
+    /// Like `VerifyCa`, and the certificate must name the host.
+    VerifyIdentity,
+}
+
+impl std::str::FromStr for SslMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().replace('-', "_").as_str() {
+            "disabled" => Ok(SslMode::Disabled),
+            "preferred" => Ok(SslMode::Preferred),
+            "required" => Ok(SslMode::Required),
+            "verify_ca" => Ok(SslMode::VerifyCa),
+            "verify_identity" => Ok(SslMode::VerifyIdentity),
+            _ => Err(format!(
+                "ssl-mode `{s}` is not disabled, preferred, required, verify_ca or verify_identity"
+            )),
+        }
+    }
+}
 
 /// The largest packet the client accepts: 1 GiB, the protocol maximum, so that any row
 /// event the source can write can also be read.
@@ -123,6 +156,8 @@ struct ParsedUrl {
     password: Option<String>,
     host: String,
     port: u16,
+    ssl_mode: SslMode,
+    ssl_ca: Option<std::path::PathBuf>,
 }
 
 impl SourceOptions {
@@ -153,8 +188,43 @@ impl SourceOptions {
     /// Unix socket), `max_allowed_packet` 1 GiB, TCP keepalive, no statement cache.
     pub fn mysql_opts(&self) -> Result<Opts, SourceError> {
         let parsed = parse_url(&self.url)?;
+        let tls = match parsed.ssl_mode {
+            SslMode::Disabled => None,
+            SslMode::Preferred | SslMode::Required => Some(
+                mysql_async::SslOpts::default()
+                    .with_danger_accept_invalid_certs(true)
+                    .with_danger_skip_domain_validation(true),
+            ),
+            SslMode::VerifyCa | SslMode::VerifyIdentity => {
+                let mut ssl = mysql_async::SslOpts::default()
+                    .with_danger_skip_domain_validation(parsed.ssl_mode == SslMode::VerifyCa);
+                if let Some(ca) = &parsed.ssl_ca {
+                    ssl = ssl.with_root_certs(vec![ca.clone().into()]);
+                }
+                Some(ssl)
+            }
+        };
+        self.opts_with_tls(parsed, tls)
+    }
+
+    /// The TLS mode the URL asks for.
+    pub fn ssl_mode(&self) -> Result<SslMode, SourceError> {
+        Ok(parse_url(&self.url)?.ssl_mode)
+    }
+
+    /// Connection options without TLS (the fallback of `ssl-mode=preferred`).
+    fn plain_opts(&self) -> Result<Opts, SourceError> {
+        self.opts_with_tls(parse_url(&self.url)?, None)
+    }
+
+    fn opts_with_tls(
+        &self,
+        parsed: ParsedUrl,
+        tls: Option<mysql_async::SslOpts>,
+    ) -> Result<Opts, SourceError> {
         let password = self.password.clone().or(parsed.password);
         let builder = OptsBuilder::default()
+            .ssl_opts(tls)
             .ip_or_hostname(parsed.host)
             .tcp_port(parsed.port)
             .user(Some(parsed.user))
@@ -263,16 +333,40 @@ fn parse_url(raw: &str) -> Result<ParsedUrl, SourceError> {
             url.path()
         )));
     }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad(
-            "query parameters (`?…`) and fragments (`#…`) are not supported",
-        ));
+    if url.fragment().is_some() {
+        return Err(bad("fragments (`#…`) are not supported"));
+    }
+    let mut ssl_mode = SslMode::Preferred;
+    let mut ssl_ca = None;
+    for (key, value) in url.query_pairs() {
+        match key.as_ref() {
+            "ssl-mode" | "ssl_mode" | "sslmode" => {
+                ssl_mode = value.parse().map_err(|e: String| bad(&e))?;
+            }
+            "ssl-ca" | "ssl_ca" => {
+                let path = std::path::PathBuf::from(value.as_ref());
+                if !path.is_file() {
+                    return Err(bad(&format!("ssl-ca file `{value}` does not exist")));
+                }
+                ssl_ca = Some(path);
+            }
+            other => {
+                return Err(bad(&format!(
+                    "unknown parameter `{other}` (known: ssl-mode, ssl-ca)"
+                )))
+            }
+        }
+    }
+    if ssl_ca.is_some() && matches!(ssl_mode, SslMode::Disabled | SslMode::Preferred) {
+        ssl_mode = SslMode::VerifyCa;
     }
     Ok(ParsedUrl {
         user,
         password,
         host,
         port: url.port().unwrap_or(3306),
+        ssl_mode,
+        ssl_ca,
     })
 }
 
@@ -284,7 +378,16 @@ fn parse_url(raw: &str) -> Result<ParsedUrl, SourceError> {
 /// [`SourceError::Connection`] carrying an I/O timeout (which counts as transient).
 pub async fn connect(opts: &SourceOptions) -> Result<(Conn, ServerInfo), SourceError> {
     let mysql_opts = opts.mysql_opts()?;
-    let mut conn = match tokio::time::timeout(opts.connect_timeout, Conn::new(mysql_opts)).await {
+    let attempt = match tokio::time::timeout(opts.connect_timeout, Conn::new(mysql_opts)).await {
+        // ssl-mode=preferred: a server without TLS gets a plain connection.
+        Ok(Err(mysql_async::Error::Driver(
+            mysql_async::DriverError::NoClientSslFlagFromServer,
+        ))) if opts.ssl_mode()? == SslMode::Preferred => {
+            tokio::time::timeout(opts.connect_timeout, Conn::new(opts.plain_opts()?)).await
+        }
+        other => other,
+    };
+    let mut conn = match attempt {
         Ok(result) => result?,
         Err(_) => {
             let io = std::io::Error::new(
@@ -407,6 +510,8 @@ mod tests {
             "mysql://h:3306",
             "mysql://u:pw@h/db",
             "mysql://u:pw@h?ssl=1",
+            "mysql://u:pw@h?ssl-mode=sometimes",
+            "mysql://u:pw@h?ssl-ca=/nonexistent/ca.pem",
             "u:pw@h",
             "mysql://u:pw@h:notaport",
         ] {
