@@ -119,6 +119,7 @@ pub async fn run_to(args: TailArgs, out: &mut impl Write) -> Result<(), String> 
         null_marker: args.null_marker,
     };
     let mut changes = Vec::with_capacity(1024);
+    let mut visible = VisibleTransactions::default();
     let started = Instant::now();
     let mut last_flush = Instant::now();
     let (mut transactions, mut rows) = (0u64, 0u64);
@@ -131,7 +132,7 @@ pub async fn run_to(args: TailArgs, out: &mut impl Write) -> Result<(), String> 
                 Change::Commit { .. } => transactions += 1,
                 _ => {}
             }
-            if let Err(e) = write_change(out, &style, c) {
+            if let Err(e) = visible.pass(c, |shown| write_change(out, &style, shown)) {
                 if e.kind() == io::ErrorKind::BrokenPipe {
                     return Ok(()); // the reader went away (e.g. `| head`)
                 }
@@ -165,9 +166,103 @@ pub async fn run_to(args: TailArgs, out: &mut impl Write) -> Result<(), String> 
     Ok(())
 }
 
+/// Hides transactions that carry nothing to show (every row was in a table outside
+/// `--tables`): a `Begin` is held back until a row or DDL of its transaction arrives.
+#[derive(Debug, Default)]
+struct VisibleTransactions {
+    held: Option<Change>,
+}
+
+impl VisibleTransactions {
+    /// Passes `change` (and a held `Begin` before it) to `emit` when it is to be shown.
+    fn pass(
+        &mut self,
+        change: &Change,
+        mut emit: impl FnMut(&Change) -> io::Result<()>,
+    ) -> io::Result<()> {
+        match change {
+            Change::Begin { .. } => {
+                self.held = Some(change.clone());
+                Ok(())
+            }
+            Change::Row(_) | Change::Ddl { .. } => {
+                if let Some(begin) = self.held.take() {
+                    emit(&begin)?;
+                }
+                emit(change)
+            }
+            Change::Commit { .. } | Change::Discard => match self.held.take() {
+                Some(_) => Ok(()), // nothing of this transaction was shown
+                None => emit(change),
+            },
+        }
+    }
+}
+
 fn flush(out: &mut impl Write) -> Result<(), String> {
     match out.flush() {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("writing output: {e}")),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::position::{FilePos, Position};
+
+    fn commit() -> Change {
+        Change::Commit {
+            position: Position {
+                file_pos: FilePos {
+                    file: "f".into(),
+                    pos: 9,
+                },
+                gtid: None,
+            },
+            timestamp: 0,
+        }
+    }
+
+    fn shown(changes: &[Change]) -> Vec<String> {
+        let mut v = VisibleTransactions::default();
+        let mut out = Vec::new();
+        for c in changes {
+            v.pass(c, |s| {
+                out.push(
+                    format!("{s:?}")
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
+                );
+                Ok(())
+            })
+            .unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn empty_transactions_are_hidden_and_others_keep_their_begin() {
+        let begin = Change::Begin {
+            gtid: None,
+            timestamp: 0,
+        };
+        let ddl = Change::Ddl {
+            schema: "s".into(),
+            statement: "CREATE TABLE t (a INT)".into(),
+        };
+        // An empty transaction, a discarded empty one, then one with a DDL.
+        let stream = [
+            begin.clone(),
+            commit(),
+            begin.clone(),
+            Change::Discard,
+            begin.clone(),
+            ddl,
+            commit(),
+        ];
+        assert_eq!(shown(&stream), ["Begin", "Ddl", "Commit"]);
     }
 }
