@@ -8,4 +8,5 @@
 pub mod config;
 pub mod demo;
 pub mod source;
+pub mod store;
 pub mod tail;
