@@ -45,10 +45,11 @@
 //! - `latin1_swedish_ci` and `latin1_general_ci`: exact, one weight byte per byte (Swedish:
 //!   `Ä` = `Æ`, `Ö` = `Ø`, `Ü` = `Y`).
 //! - UCA collations (`*_unicode_ci`, `*_unicode_520_ci`, `utf8mb4_0900_ai_ci`, …): **approximated**
-//!   by code points after simple lower-casing of Latin, Greek, Cyrillic and Armenian
-//!   letters (U+0000–U+052F, U+1E00–U+1FFF). Case variants get one key as in the source, but
-//!   accents are not ignored and the order is code point order, not the UCA's. The
-//!   approximation is deliberately *finer* than the source: two values the source tells
+//!   by code points after simple lower-casing of the Latin, Greek, Cyrillic and Armenian
+//!   letters that were case pairs in Unicode 4.0 (see `uca_approx_weight`).
+//!   Case variants get one key as in the source, but accents are not ignored and the
+//!   order is code point order, not the UCA's. The approximation is deliberately *finer*
+//!   than the source: two values the source tells
 //!   apart never share a key (which would lose a row); values the source calls equal (e.g.
 //!   `'é'` and `'e'`) may get different keys, which is harmless because the source cannot hold
 //!   both in one primary key, and the row changes carry the exact stored bytes.
@@ -197,7 +198,7 @@ pub fn collation(id: Option<u16>) -> Collation {
         48 => exact(charset, Weighting::Latin1GeneralCi, pad),
         // MariaDB/MySQL unicode_ci and unicode_520_ci (PAD SPACE) for utf8mb3, utf8mb4,
         // ucs2, utf16, utf32.
-        192 | 214 | 224 | 246 | 128 | 159 | 101 | 123 | 160 | 182 => {
+        192 | 214 | 224 | 246 | 128 | 150 | 101 | 123 | 160 | 182 => {
             approx(charset, Weighting::UcaApprox, pad)
         }
         // MySQL 8 utf8mb4_0900_ai_ci (NO PAD).
@@ -530,15 +531,31 @@ pub fn general_ci_weight(c: char) -> u16 {
     }
 }
 
-/// Approximate UCA weight: the code point, lower-cased for letters of the Latin, Greek,
-/// Cyrillic and Armenian blocks (where simple lower-casing only merges what every UCA
-/// version treats as case variants).
+/// Approximate UCA weight: the code point, lower-cased for letters that were case pairs
+/// already in Unicode 4.0 (the oldest UCA MySQL/MariaDB use, `*_unicode_ci`): Latin up to
+/// U+0236, Greek, Cyrillic up to U+04F5 and U+0500–U+050F, Armenian, Latin and Greek
+/// Extended, fullwidth Latin. Within these, simple lower-casing only merges what every UCA
+/// version treats as case variants, so the keys are never coarser than the source.
 fn uca_approx_weight(c: char) -> u32 {
+    const FOLDED: &[(u32, u32)] = &[
+        (0x0000, 0x0236),
+        (0x0386, 0x03F5),
+        (0x0400, 0x04F5),
+        (0x0500, 0x050F),
+        (0x0531, 0x0586),
+        (0x1E00, 0x1E9B),
+        (0x1EA0, 0x1EF9),
+        (0x1F00, 0x1FFC),
+        (0xFF21, 0xFF5A),
+    ];
     let cp = u32::from(c);
-    if cp <= 0x052F || (0x1E00..=0x1FFF).contains(&cp) {
+    if FOLDED.iter().any(|&(lo, hi)| (lo..=hi).contains(&cp)) {
         let mut lower = c.to_lowercase();
         if let (Some(l), None) = (lower.next(), lower.next()) {
-            return u32::from(l);
+            let lc = u32::from(l);
+            if FOLDED.iter().any(|&(lo, hi)| (lo..=hi).contains(&lc)) {
+                return lc;
+            }
         }
     }
     cp

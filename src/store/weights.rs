@@ -2,8 +2,9 @@
 //! code point (BMP for `utf8mb4_general_ci`, every byte for the latin1 collations), and
 //! checked against a live server by `integration/tests/key_order.rs`.
 //!
-//! Data, not code: each entry is an observed weight. Regenerate with the ignored
-//! `dump_weights` test in that file if a server version changes them.
+//! Data, not code: each entry is an observed weight. Regenerate from
+//! `SELECT seq, HEX(WEIGHT_STRING(CONVERT(CHAR(seq USING utf32) USING utf8mb4) COLLATE
+//! utf8mb4_general_ci)) FROM mysql.seq_0_to_65535` if a server version changes them.
 /// `utf8mb4_general_ci` / `utf8mb3_general_ci` weights that differ from the code point,
 /// packed as `code_point << 16 | weight`, sorted by code point. Every BMP code point not
 /// listed weighs itself; code points above U+FFFF all weigh U+FFFD.
