@@ -5,10 +5,10 @@
 //! keep their fields and fractional digits, and TIMESTAMP stays an instant (epoch seconds)
 //! so it can be shown in any time zone.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A calendar date as MySQL stores it; zero parts are allowed (`0000-00-00`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Date {
     /// 0..=9999
     pub year: u16,
@@ -19,7 +19,7 @@ pub struct Date {
 }
 
 /// A TIME value: a signed duration up to ±838:59:59.999999.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Time {
     /// True for negative durations.
     pub negative: bool,
@@ -36,7 +36,7 @@ pub struct Time {
 }
 
 /// A DATETIME value (no time zone).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DateTime {
     /// The date part.
     pub date: Date,
@@ -55,7 +55,7 @@ pub struct DateTime {
 /// A TIMESTAMP value: an instant, as seconds since the Unix epoch (UTC).
 ///
 /// `seconds == 0 && micros == 0` is MySQL's zero timestamp `0000-00-00 00:00:00`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timestamp {
     /// Seconds since 1970-01-01 00:00:00 UTC.
     pub seconds: u32,
@@ -66,7 +66,7 @@ pub struct Timestamp {
 }
 
 /// One operation of a MySQL JSON partial update (PARTIAL_UPDATE_ROWS event).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JsonDiff {
     /// What the diff does at `path`.
     pub operation: JsonDiffOp,
@@ -77,7 +77,7 @@ pub struct JsonDiff {
 }
 
 /// The kind of a [`JsonDiff`], as in `JSON_REPLACE`, `JSON_INSERT`/`JSON_ARRAY_INSERT`, `JSON_REMOVE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JsonDiffOp {
     /// Replace the value at the path.
@@ -89,7 +89,7 @@ pub enum JsonDiffOp {
 }
 
 /// One decoded column value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Value {
     /// SQL NULL.
     Null,
@@ -121,7 +121,7 @@ pub enum Value {
     /// TIMESTAMP.
     Timestamp(Timestamp),
     /// CHAR/VARCHAR/TEXT/BINARY/VARBINARY/BLOB bytes; the charset is the column's.
-    Bytes(Vec<u8>),
+    Bytes(#[serde(with = "serde_bytes")] Vec<u8>),
     /// ENUM: 1-based index into the column's labels (0 is the empty error value).
     Enum(u16),
     /// SET: bit i set means label i is in the set.
@@ -131,9 +131,9 @@ pub enum Value {
     /// A JSON column updated in place: the diffs to apply to the before-image.
     JsonDiffs(Vec<JsonDiff>),
     /// GEOMETRY in MySQL's internal format (4-byte SRID + WKB).
-    Geometry(Vec<u8>),
+    Geometry(#[serde(with = "serde_bytes")] Vec<u8>),
     /// VECTOR: little-endian f32 values as stored.
-    Vector(Vec<u8>),
+    Vector(#[serde(with = "serde_bytes")] Vec<u8>),
 }
 
 impl Value {
