@@ -10,6 +10,7 @@ pub mod error;
 pub mod filter;
 pub mod position;
 pub mod preflight;
+pub mod snapshot;
 pub mod stream;
 pub mod table;
 pub mod text;
