@@ -382,3 +382,30 @@ async fn harness_restarts_kills_and_queries() {
     drop(db);
     assert!(!dir.exists(), "drop removes the data directory");
 }
+
+#[tokio::test]
+async fn mariadb_5_3_temporal_layout_fails_with_the_fix() {
+    let db = MariaDb::start().await;
+    // A table created while mysql56_temporal_format was OFF keeps the old layout.
+    db.exec(
+        "SET GLOBAL mysql56_temporal_format = OFF; CREATE DATABASE ot; \
+         CREATE TABLE ot.t (id INT PRIMARY KEY, t TIME(3), d DATETIME)",
+    )
+    .await;
+    assert_preflight(
+        preflight(&db.repl_url(), &StartPosition::Current).await,
+        "mysql56_temporal_format",
+        &["SET GLOBAL mysql56_temporal_format = 'ON'"],
+    );
+    db.exec("SET GLOBAL mysql56_temporal_format = ON").await;
+    // The setting is fixed, but the old column remains: it is named with its fix.
+    assert_preflight(
+        preflight(&db.repl_url(), &StartPosition::Current).await,
+        "temporal columns",
+        &["ot.t.t", "ALTER TABLE `ot`.`t` FORCE;"],
+    );
+    db.exec("ALTER TABLE ot.t FORCE").await;
+    preflight(&db.repl_url(), &StartPosition::Current)
+        .await
+        .expect("rebuilt table passes");
+}

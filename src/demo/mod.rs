@@ -58,7 +58,10 @@ pub async fn run_to(args: DemoArgs, out: &mut impl Write) -> Result<(), String> 
     for s in SETUP {
         conn.query_drop(*s).await.map_err(|e| format!("{s}: {e}"))?;
     }
-    let start = current_position(&mut conn)
+    let info = crate::source::connect::server_info(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    let start = current_position(&mut conn, &info)
         .await
         .map_err(|e| e.to_string())?;
     conn.query_drop(SAMPLE).await.map_err(|e| e.to_string())?;

@@ -102,6 +102,7 @@ const VARIABLES: &[&str] = &[
     "binlog_row_value_options",
     "binlog_checksum",
     "log_bin_compress",
+    "mysql56_temporal_format",
     "gtid_mode",
     "gtid_purged",
     "gtid_executed",
@@ -147,12 +148,73 @@ pub async fn check(
         )),
     }
 
+    if info.flavor == Flavor::MariaDb {
+        check_old_temporal_columns(conn).await?;
+    }
+
     report.binlog_files = binary_logs(conn, info, &user).await?;
     // Also proves SHOW MASTER STATUS works, which the snapshot needs.
     current_file_pos(conn, info, &user).await?;
 
     check_start(conn, info, start, &vars, &report.binlog_files).await?;
     Ok(report)
+}
+
+/// MariaDB tables created before 10.1.2 (or with `mysql56_temporal_format=OFF`) may keep
+/// fractional TIME/DATETIME/TIMESTAMP columns in the 5.3 layout, which cannot be decoded
+/// from the binlog: name them and the fix.
+async fn check_old_temporal_columns(conn: &mut Conn) -> Result<(), SourceError> {
+    // 10.1–10.5 mark old-layout columns only with show_old_temporals=ON; later versions
+    // always do and no longer know the variable.
+    let marked = conn
+        .query_drop("SET SESSION show_old_temporals = ON")
+        .await
+        .is_ok();
+    let rows: Vec<Row> = conn
+        .query(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS \
+             WHERE COLUMN_TYPE LIKE '%mariadb-5.3%' AND DATETIME_PRECISION > 0 LIMIT 10",
+        )
+        .await?;
+    if marked {
+        conn.query_drop("SET SESSION show_old_temporals = OFF")
+            .await?;
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            Some(format!(
+                "{}.{}.{}",
+                cell_text(r, 0)?,
+                cell_text(r, 1)?,
+                cell_text(r, 2)?
+            ))
+        })
+        .collect();
+    let tables: Vec<String> = rows
+        .iter()
+        .filter_map(|r| Some(format!("`{}`.`{}`", cell_text(r, 0)?, cell_text(r, 1)?)))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Err(SourceError::Preflight {
+        setting: "temporal columns".to_string(),
+        found: format!("MariaDB 5.3 layout in {}", names.join(", ")),
+        problem: "fractional TIME/DATETIME/TIMESTAMP columns in the pre-10.1 layout are \
+                  logged without their precision and cannot be decoded"
+            .to_string(),
+        fix: format!(
+            "with mysql56_temporal_format=ON, rebuild them: {}",
+            tables
+                .iter()
+                .map(|t| format!("ALTER TABLE {t} FORCE;"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    })
 }
 
 /// Reads global variables by name; unknown names are absent from the map. Names are
@@ -382,6 +444,27 @@ fn check_settings(
              `binlog_row_metadata = FULL` (MySQL 8.0.1+) to make decoding robust across DDL",
             found.unwrap_or("not supported by this MySQL version")
         )),
+    }
+
+    // With mysql56_temporal_format=OFF, MariaDB creates TIME/DATETIME/TIMESTAMP columns
+    // with fractional seconds in its 5.3 layout, which the binlog logs with no precision:
+    // their values cannot be decoded.
+    if info.flavor == Flavor::MariaDb
+        && get("mysql56_temporal_format").is_some_and(|v| !is_on(Some(v)))
+    {
+        return Err(SourceError::Preflight {
+            setting: "mysql56_temporal_format".to_string(),
+            found: "OFF".to_string(),
+            problem: "new TIME/DATETIME/TIMESTAMP columns with fractional seconds then use \
+                      MariaDB's 5.3 storage layout, whose binlog form carries no precision and \
+                      cannot be decoded"
+                .to_string(),
+            fix: dynamic_fix(
+                "mysql56_temporal_format",
+                "ON",
+                "; then rebuild tables created while it was OFF (ALTER TABLE … FORCE)",
+            ),
+        });
     }
 
     if info.flavor == Flavor::MariaDb && is_on(get("log_bin_compress")) {

@@ -349,7 +349,7 @@ async fn resolve_start(
 ) -> Result<(Resume, Position), SourceError> {
     let file_pos = match start {
         StartPosition::FilePos(fp) => fp.clone(),
-        StartPosition::Current => current_position(conn).await?,
+        StartPosition::Current => current_position(conn, info).await?,
         StartPosition::Earliest => {
             let rows: Vec<mysql_async::Row> = conn.query("SHOW BINARY LOGS").await?;
             let first: Option<String> = rows.first().and_then(|r| r.get(0));
@@ -410,23 +410,11 @@ fn gtid_start(resume: Resume, state: GtidState) -> (Resume, Position) {
     )
 }
 
-/// The source's current binlog file and position (`SHOW MASTER STATUS`).
-pub async fn current_position(conn: &mut Conn) -> Result<FilePos, SourceError> {
-    let row: Option<mysql_async::Row> = conn.query_first("SHOW MASTER STATUS").await?;
-    let row = row.ok_or_else(|| SourceError::Preflight {
-        setting: "log_bin".into(),
-        found: "OFF".into(),
-        problem: "SHOW MASTER STATUS returns nothing, so the binary log is disabled".into(),
-        fix: "start the source with log_bin=ON (my.cnf: log_bin=mysql-bin) and restart it".into(),
-    })?;
-    let file: Option<String> = row.get(0);
-    let pos: Option<u64> = row.get(1);
-    match (file, pos) {
-        (Some(file), Some(pos)) => Ok(FilePos { file, pos }),
-        _ => Err(SourceError::Protocol(
-            "SHOW MASTER STATUS returned no file/position".into(),
-        )),
-    }
+/// The source's current binlog file and position (`SHOW MASTER STATUS`, or `SHOW BINARY
+/// LOG STATUS` on MySQL 8.2+, which dropped the older statement in 8.4).
+pub async fn current_position(conn: &mut Conn, info: &ServerInfo) -> Result<FilePos, SourceError> {
+    let user = super::preflight::current_user(conn).await?;
+    super::preflight::current_file_pos(conn, info, &user).await
 }
 
 /// Sets the session up for replication and sends COM_REGISTER_SLAVE + COM_BINLOG_DUMP[_GTID].
