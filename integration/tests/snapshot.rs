@@ -443,10 +443,20 @@ async fn snapshot_and_stream_meet_exactly_under_writes() {
     // Apply the stream from the snapshot's position by full before-image.
     let changes = changes_until_end(&db, "w.*", point.position.file_pos.clone()).await;
     let mut pending = Vec::new();
+    let mut marks: Vec<(&str, usize)> = Vec::new();
     let mut applied = 0;
     for c in &changes {
         match c {
-            Change::Begin { .. } | Change::Discard => pending.clear(),
+            Change::Begin { .. } | Change::Discard => {
+                pending.clear();
+                marks.clear();
+            }
+            Change::Savepoint { name } => marks.push((name, pending.len())),
+            Change::RollbackToSavepoint { name } => {
+                if let Some((_, at)) = marks.iter().rev().find(|(n, _)| n == name) {
+                    pending.truncate(*at);
+                }
+            }
             Change::Row(rc) => pending.push(rc),
             Change::Commit { .. } => {
                 for rc in pending.drain(..) {

@@ -66,9 +66,13 @@ struct MiniReplica {
 impl MiniReplica {
     fn apply(&mut self, changes: &[Change]) {
         let mut pending: Vec<(String, RowKind, Option<TextRow>, Option<TextRow>)> = Vec::new();
+        let mut marks: Vec<(String, usize)> = Vec::new();
         for c in changes {
             match c {
-                Change::Begin { .. } | Change::Discard => pending.clear(),
+                Change::Begin { .. } | Change::Discard => {
+                    pending.clear();
+                    marks.clear();
+                }
                 Change::Row(rc) => {
                     let text = |row: &Option<Vec<Option<replicant::source::value::Value>>>| {
                         row.as_ref().map(|r| {
@@ -103,6 +107,15 @@ impl MiniReplica {
                     }
                 }
                 Change::Ddl { .. } => {}
+                Change::Savepoint { name } => marks.push((name.clone(), pending.len())),
+                Change::RollbackToSavepoint { name } => {
+                    let (_, at) = marks
+                        .iter()
+                        .rev()
+                        .find(|(n, _)| n == name)
+                        .unwrap_or_else(|| panic!("ROLLBACK TO unknown savepoint {name}"));
+                    pending.truncate(*at);
+                }
             }
         }
     }
@@ -357,6 +370,8 @@ async fn transactions_keep_their_boundaries() {
                 Change::Ddl { statement, .. } => format!("ddl {statement}"),
                 Change::Commit { .. } => "commit".into(),
                 Change::Discard => "discard".into(),
+                Change::Savepoint { name } => format!("savepoint {name}"),
+                Change::RollbackToSavepoint { name } => format!("rollback to {name}"),
             })
             .collect()
     };
@@ -364,9 +379,10 @@ async fn transactions_keep_their_boundaries() {
         kinds(&txs[0]),
         ["begin true", "insert", "insert", "update", "commit"]
     );
+    // MariaDB logs the SAVEPOINT but already dropped the rows undone by ROLLBACK TO.
     assert_eq!(
         kinds(&txs[1]),
-        ["begin true", "insert", "commit"],
+        ["begin true", "insert", "savepoint s", "commit"],
         "savepoint rollback"
     );
     assert_eq!(
@@ -716,4 +732,93 @@ async fn sources_without_event_checksums_stream_too() {
     let mut got = replica.tables.remove("nc.t").unwrap();
     got.sort();
     assert_eq!(got, source_rows(&db, "nc.t").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logged_rollbacks_and_savepoints_undo_their_rows() {
+    let db = MariaDb::start().await;
+    db.exec(
+        "CREATE DATABASE rb; CREATE TABLE rb.ti (a INT) ENGINE=InnoDB; \
+         CREATE TABLE rb.tm (a INT) ENGINE=MyISAM",
+    )
+    .await;
+    let (file, pos) = db.current_position().await;
+    let mut stream = BinlogStream::open(options(&db, "rb.*").await)
+        .await
+        .unwrap();
+    let mut conn = db.root_conn().await;
+    conn.query_drop("USE rb").await.unwrap();
+    // Touching a temporary table makes MariaDB log the ROLLBACK with the undone rows.
+    conn.query_drop(
+        "BEGIN; INSERT INTO ti VALUES (20); CREATE TEMPORARY TABLE tt (a INT); \
+         INSERT INTO ti VALUES (21); ROLLBACK",
+    )
+    .await
+    .unwrap();
+    // A non-transactional change inside makes it log SAVEPOINT and ROLLBACK TO.
+    conn.query_drop(
+        "BEGIN; INSERT INTO ti VALUES (1); SAVEPOINT s1; INSERT INTO tm VALUES (1); \
+         INSERT INTO ti VALUES (2); ROLLBACK TO SAVEPOINT s1; COMMIT",
+    )
+    .await
+    .unwrap();
+    conn.query_drop("INSERT INTO ti VALUES (3)").await.unwrap();
+    let (end_file, end_pos) = db.current_position().await;
+    let mut changes = Vec::new();
+    loop {
+        let more = stream.next(&mut changes).await.unwrap();
+        assert!(more);
+        if stream.committed().file_pos
+            == (FilePos {
+                file: end_file.clone(),
+                pos: end_pos,
+            })
+        {
+            break;
+        }
+    }
+    assert!(
+        changes.iter().any(|c| matches!(c, Change::Discard)),
+        "the logged ROLLBACK was not seen: {changes:#?}"
+    );
+    let mut replica = MiniReplica::default();
+    replica.apply(&changes);
+    for t in ["rb.ti", "rb.tm"] {
+        let mut got = replica.tables.remove(t).unwrap_or_default();
+        got.sort();
+        assert_eq!(
+            got,
+            source_rows(&db, t).await,
+            "{t} differs from the source"
+        );
+    }
+
+    // tail prints only what the source kept.
+    use clap::Parser;
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        tail: replicant::tail::TailArgs,
+    }
+    let cli = Cli::parse_from([
+        "tail",
+        "--source",
+        &db.repl_url(),
+        "--from",
+        &format!("{file}:{pos}"),
+        "--tables",
+        "rb.*",
+        "--format",
+        "csv",
+        "--stop-at-end",
+    ]);
+    let mut out = Vec::new();
+    replicant::tail::run_to(cli.tail, &mut out).await.unwrap();
+    let mut lines: Vec<String> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.sort();
+    assert_eq!(lines, ["insert|1", "insert|1", "insert|3"]);
 }

@@ -2,8 +2,9 @@
 //!
 //! One source transaction arrives as `Begin`, then any number of `Row` and `Ddl`, then
 //! `Commit` carrying the position to resume from. A DDL statement outside a transaction
-//! arrives as `Begin`, `Ddl`, `Commit`. `Discard` says the transaction in progress was cut
-//! off (the connection dropped) and will be sent again from its `Begin`.
+//! arrives as `Begin`, `Ddl`, `Commit`. `Discard` drops the transaction in progress (the
+//! connection dropped, or the source logged a ROLLBACK); savepoints arrive as
+//! `Savepoint` / `RollbackToSavepoint`. Consumers apply a transaction only at `Commit`.
 
 use std::sync::Arc;
 
@@ -54,6 +55,10 @@ pub struct RowChange {
 }
 
 /// One element of the change stream.
+///
+/// Savepoints appear only when the source logs them (a transaction that also touched
+/// non-transactional tables): `RollbackToSavepoint` undoes the row changes after the
+/// matching `Savepoint` of the same transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// A transaction starts.
@@ -79,6 +84,19 @@ pub enum Change {
         /// When it was committed on the source (seconds since the epoch).
         timestamp: u32,
     },
-    /// The transaction in progress was cut off and will be delivered again from `Begin`.
+    /// A savepoint was set inside the transaction.
+    Savepoint {
+        /// The savepoint's name.
+        name: String,
+    },
+    /// The transaction rolled back to a savepoint: the row and DDL changes since the
+    /// matching [`Change::Savepoint`] did not happen (the savepoint itself remains).
+    RollbackToSavepoint {
+        /// The savepoint's name.
+        name: String,
+    },
+    /// Everything since the last `Begin` did not happen: the transaction was cut off (it
+    /// will be delivered again from `Begin`) or the source rolled it back (an empty
+    /// `Begin`/`Commit` with its GTID and position follows).
     Discard,
 }

@@ -112,7 +112,9 @@ fn write_text(w: &mut impl Write, style: &Style, change: &Change) -> io::Result<
             writeln!(w, "  DDL [{schema}] {}", statement.replace('\n', " "))
         }
         Change::Commit { position, .. } => writeln!(w, "COMMIT {position}"),
-        Change::Discard => writeln!(w, "DISCARD (transaction cut off; it will be sent again)"),
+        Change::Savepoint { name } => writeln!(w, "  SAVEPOINT {name}"),
+        Change::RollbackToSavepoint { name } => writeln!(w, "  ROLLBACK TO SAVEPOINT {name}"),
+        Change::Discard => writeln!(w, "DISCARD (the changes since BEGIN did not happen)"),
     }
 }
 
@@ -203,6 +205,10 @@ fn to_json(style: &Style, change: &Change) -> Json {
             "gtid": position.gtid.as_ref().map(|g| g.to_string().replace('\n', "")),
             "timestamp": timestamp_text(*timestamp, &style.tz),
         }),
+        Change::Savepoint { name } => json!({ "type": "savepoint", "name": name }),
+        Change::RollbackToSavepoint { name } => {
+            json!({ "type": "rollback_to_savepoint", "name": name })
+        }
         Change::Discard => json!({ "type": "discard" }),
     }
 }

@@ -17,6 +17,9 @@ use crate::source::preflight;
 use crate::source::stream::{BinlogStream, StreamOptions};
 use format::{write_change, Format, Style};
 
+/// Changes of one transaction held back before it commits (beyond: printed as they come).
+const TRANSACTION_BUFFER_LIMIT: usize = 100_000;
+
 /// Command-line arguments of `replicant tail`.
 #[derive(Debug, Clone, Args)]
 pub struct TailArgs {
@@ -119,7 +122,7 @@ pub async fn run_to(args: TailArgs, out: &mut impl Write) -> Result<(), String> 
         null_marker: args.null_marker,
     };
     let mut changes = Vec::with_capacity(1024);
-    let mut visible = VisibleTransactions::default();
+    let mut visible = TransactionBuffer::new(TRANSACTION_BUFFER_LIMIT);
     let started = Instant::now();
     let mut last_flush = Instant::now();
     let (mut transactions, mut rows) = (0u64, 0u64);
@@ -166,15 +169,29 @@ pub async fn run_to(args: TailArgs, out: &mut impl Write) -> Result<(), String> 
     Ok(())
 }
 
-/// Hides transactions that carry nothing to show (every row was in a table outside
-/// `--tables`): a `Begin` is held back until a row or DDL of its transaction arrives.
-#[derive(Debug, Default)]
-struct VisibleTransactions {
-    held: Option<Change>,
+/// Holds each transaction back until it commits, so that nothing the source undid is
+/// printed (a logged ROLLBACK, a ROLLBACK TO SAVEPOINT, a transaction cut off by a
+/// reconnect), and transactions with nothing to show (every row in a table outside
+/// `--tables`) are not printed at all. A transaction larger than `limit` changes is
+/// printed as it streams instead (memory stays bounded); an undo arriving after that is
+/// printed as such (DISCARD / ROLLBACK TO SAVEPOINT lines in text and JSON) with a warning.
+#[derive(Debug)]
+struct TransactionBuffer {
+    held: Vec<Change>,
+    streaming: bool,
+    limit: usize,
 }
 
-impl VisibleTransactions {
-    /// Passes `change` (and a held `Begin` before it) to `emit` when it is to be shown.
+impl TransactionBuffer {
+    fn new(limit: usize) -> Self {
+        TransactionBuffer {
+            held: Vec::new(),
+            streaming: false,
+            limit,
+        }
+    }
+
+    /// Takes the next change; passes what is to be printed now to `emit`.
     fn pass(
         &mut self,
         change: &Change,
@@ -182,20 +199,61 @@ impl VisibleTransactions {
     ) -> io::Result<()> {
         match change {
             Change::Begin { .. } => {
-                self.held = Some(change.clone());
-                Ok(())
+                self.held.clear();
+                self.streaming = false;
+                self.held.push(change.clone());
             }
-            Change::Row(_) | Change::Ddl { .. } => {
-                if let Some(begin) = self.held.take() {
-                    emit(&begin)?;
+            Change::Row(_) | Change::Ddl { .. } | Change::Savepoint { .. } => {
+                if self.streaming {
+                    return emit(change);
                 }
-                emit(change)
+                self.held.push(change.clone());
+                if self.held.len() > self.limit {
+                    self.streaming = true;
+                    for c in self.held.drain(..) {
+                        emit(&c)?;
+                    }
+                }
             }
-            Change::Commit { .. } | Change::Discard => match self.held.take() {
-                Some(_) => Ok(()), // nothing of this transaction was shown
-                None => emit(change),
-            },
+            Change::RollbackToSavepoint { name } => {
+                if self.streaming {
+                    tracing::warn!(savepoint = %name, "a large transaction rolled back to a savepoint after its rows were printed");
+                    return emit(change);
+                }
+                let mark = self
+                    .held
+                    .iter()
+                    .rposition(|c| matches!(c, Change::Savepoint { name: n } if n == name));
+                if let Some(i) = mark {
+                    self.held.truncate(i + 1);
+                }
+            }
+            Change::Commit { .. } => {
+                let visible = self
+                    .held
+                    .iter()
+                    .any(|c| matches!(c, Change::Row(_) | Change::Ddl { .. }));
+                if self.streaming || visible {
+                    for c in self.held.drain(..) {
+                        if !matches!(c, Change::Savepoint { .. }) {
+                            emit(&c)?;
+                        }
+                    }
+                    emit(change)?;
+                }
+                self.held.clear();
+                self.streaming = false;
+            }
+            Change::Discard => {
+                if self.streaming {
+                    tracing::warn!("a large transaction was undone after its rows were printed");
+                    emit(change)?;
+                }
+                self.held.clear();
+                self.streaming = false;
+            }
         }
+        Ok(())
     }
 }
 
@@ -224,18 +282,37 @@ mod tests {
         }
     }
 
-    fn shown(changes: &[Change]) -> Vec<String> {
-        let mut v = VisibleTransactions::default();
+    fn begin() -> Change {
+        Change::Begin {
+            gtid: None,
+            timestamp: 0,
+        }
+    }
+
+    fn ddl(n: u32) -> Change {
+        Change::Ddl {
+            schema: "s".into(),
+            statement: format!("DDL {n}"),
+        }
+    }
+
+    fn sp(name: &str) -> Change {
+        Change::Savepoint { name: name.into() }
+    }
+
+    fn shown(changes: &[Change], limit: usize) -> Vec<String> {
+        let mut v = TransactionBuffer::new(limit);
         let mut out = Vec::new();
         for c in changes {
             v.pass(c, |s| {
-                out.push(
-                    format!("{s:?}")
-                        .split_whitespace()
+                out.push(match s {
+                    Change::Ddl { statement, .. } => statement.clone(),
+                    other => format!("{other:?}")
+                        .split([' ', '{'])
                         .next()
                         .unwrap_or("")
                         .to_string(),
-                );
+                });
                 Ok(())
             })
             .unwrap();
@@ -244,25 +321,35 @@ mod tests {
     }
 
     #[test]
-    fn empty_transactions_are_hidden_and_others_keep_their_begin() {
-        let begin = Change::Begin {
-            gtid: None,
-            timestamp: 0,
-        };
-        let ddl = Change::Ddl {
-            schema: "s".into(),
-            statement: "CREATE TABLE t (a INT)".into(),
-        };
-        // An empty transaction, a discarded empty one, then one with a DDL.
+    fn only_committed_visible_changes_are_printed() {
         let stream = [
-            begin.clone(),
+            // empty: hidden
+            begin(),
             commit(),
-            begin.clone(),
+            // rolled back by the source: hidden, then its empty GTID transaction: hidden
+            begin(),
+            ddl(1),
             Change::Discard,
-            begin.clone(),
-            ddl,
+            begin(),
+            commit(),
+            // a savepoint rollback undoes DDL 3 only
+            begin(),
+            ddl(2),
+            sp("a"),
+            ddl(3),
+            Change::RollbackToSavepoint { name: "a".into() },
+            ddl(4),
             commit(),
         ];
-        assert_eq!(shown(&stream), ["Begin", "Ddl", "Commit"]);
+        assert_eq!(shown(&stream, 100), ["Begin", "DDL 2", "DDL 4", "Commit"]);
+    }
+
+    #[test]
+    fn large_transactions_stream_and_show_late_undos() {
+        let stream = [begin(), ddl(1), ddl(2), ddl(3), Change::Discard];
+        assert_eq!(
+            shown(&stream, 2),
+            ["Begin", "DDL 1", "DDL 2", "DDL 3", "Discard"]
+        );
     }
 }

@@ -464,10 +464,29 @@ impl Decoder {
                 self.explicit_trx = true;
             }
             "COMMIT" => self.commit(ts, out),
-            // The source logs ROLLBACK after non-transactional changes it could not undo:
-            // what precedes it did happen, so it ends the transaction like a commit.
-            "ROLLBACK" if !upper.starts_with("ROLLBACK TO") => self.commit(ts, out),
-            "ROLLBACK" | "SAVEPOINT" | "RELEASE" => {}
+            // In ROW format non-transactional changes are logged in groups of their own, so
+            // the rows before a logged ROLLBACK are transactional ones the source undid (it
+            // logs ROLLBACK when e.g. a temporary table was touched). They are dropped, and
+            // the GTID and position still advance with an empty transaction.
+            "ROLLBACK" if !upper.starts_with("ROLLBACK TO") => {
+                let gtid = self.trx_gtid.clone();
+                self.discard_open(out);
+                self.begin(gtid, ts, true, out);
+                self.commit(ts, out);
+            }
+            "ROLLBACK" => {
+                self.ensure_begun(ts, out);
+                out.push(Change::RollbackToSavepoint {
+                    name: savepoint_name(stmt),
+                });
+            }
+            "SAVEPOINT" => {
+                self.ensure_begun(ts, out);
+                out.push(Change::Savepoint {
+                    name: savepoint_name(stmt),
+                });
+            }
+            "RELEASE" => {}
             "XA" => return Err(DecodeError::new("XA transactions are not supported yet")),
             "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "LOAD" => {
                 return Err(DecodeError::new(format!(
@@ -581,9 +600,26 @@ impl Decoder {
     }
 }
 
+/// The savepoint named by `SAVEPOINT x` / `ROLLBACK TO [SAVEPOINT] x` (quotes removed).
+fn savepoint_name(statement: &str) -> String {
+    statement
+        .split_whitespace()
+        .last()
+        .unwrap_or_default()
+        .trim_matches(|c| c == '`' || c == '"' || c == '\'' || c == ';')
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn savepoint_names() {
+        assert_eq!(savepoint_name("SAVEPOINT `s1`"), "s1");
+        assert_eq!(savepoint_name("ROLLBACK TO SAVEPOINT s2"), "s2");
+        assert_eq!(savepoint_name("ROLLBACK TO `a b`"), "b");
+    }
 
     #[test]
     fn every_event_type_has_a_decision() {
