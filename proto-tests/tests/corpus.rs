@@ -390,3 +390,27 @@ fn old_row_formats_and_statement_events() {
         .errors()
         .any(|e| e.result.as_ref().unwrap_err().reason.contains("INCIDENT")));
 }
+
+#[test]
+fn mysql_gtid_state_is_seeded_from_previous_gtids_never_made_up() {
+    let Some(dir) = corpus_dir() else { return };
+    let last_gtid = |d: &FileDecode| {
+        d.changes()
+            .filter_map(|c| match c {
+                Change::Commit { position, .. } => Some(position.gtid.clone()),
+                _ => None,
+            })
+            .last()
+            .expect("a commit")
+    };
+    // PREVIOUS_GTIDS says 1-10 came before this file; it then commits 11, 12 and 13.
+    let d = decode_corpus_file(&dir, "mysql-bin.000057");
+    assert_eq!(
+        last_gtid(&d).map(|g| g.to_string()).as_deref(),
+        Some("76f3e7be-6720-11ed-9cad-0242ac110002:1-13")
+    );
+    // A tagged PREVIOUS_GTIDS (MySQL 8.3+ format) is not parsed: the state stays unknown
+    // rather than being built from this file's GTIDs alone.
+    let d = decode_corpus_file(&dir, "binlog_transaction_with_GTID_TAG.000001");
+    assert_eq!(last_gtid(&d), None);
+}

@@ -4,7 +4,7 @@
 use super::error::{DecodeError, DecodeResult};
 use super::framing::FormatDescription;
 use super::reader::Reader;
-use crate::source::position::{MariaGtid, MySqlGtid};
+use crate::source::position::{MariaGtid, MySqlGtid, MySqlGtidSet};
 
 /// A QUERY event: BEGIN/COMMIT/ROLLBACK, DDL, or (in statement mode) DML text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +113,40 @@ pub fn mysql_tagged_gtid(body: &[u8], event_size: usize) -> DecodeResult<MySqlGt
         tag: ev.tag().map(|t| t.to_string()).unwrap_or_default(),
         gno: ev.gno(),
     })
+}
+
+/// Parses a MySQL PREVIOUS_GTIDS body (the GTID set of all earlier binlog files):
+/// sid count (8), then per sid its UUID (16), interval count (8) and half-open intervals
+/// (8 + 8). `None` for the tagged encoding of MySQL 8.3+ (marked in the count's top byte),
+/// which is not parsed.
+pub fn mysql_previous_gtids(body: &[u8]) -> DecodeResult<Option<MySqlGtidSet>> {
+    let mut r = Reader::new(body);
+    let count = r.u64_le("PREVIOUS_GTIDS sid count")?;
+    if count >> 56 != 0 {
+        return Ok(None);
+    }
+    let mut set = MySqlGtidSet::default();
+    for _ in 0..count {
+        let uuid = uuid_text(r.take(16, "PREVIOUS_GTIDS sid")?);
+        let intervals = r.u64_le("PREVIOUS_GTIDS interval count")?;
+        if intervals > (r.remaining() / 16) as u64 {
+            return Err(DecodeError::new(format!(
+                "PREVIOUS_GTIDS claims {intervals} intervals, {} bytes left",
+                r.remaining()
+            )));
+        }
+        for _ in 0..intervals {
+            let start = r.u64_le("PREVIOUS_GTIDS interval")?;
+            let end = r.u64_le("PREVIOUS_GTIDS interval")?;
+            if start == 0 || end <= start {
+                return Err(DecodeError::new(format!(
+                    "PREVIOUS_GTIDS interval {start}..{end} is empty or starts at 0"
+                )));
+            }
+            set.add_interval(&uuid, "", start, end - 1);
+        }
+    }
+    Ok(Some(set))
 }
 
 /// MariaDB GTID event flags.
@@ -308,6 +342,27 @@ mod tests {
         let e = maria_gtid(&g, 7).unwrap();
         assert_eq!(e.gtid.to_string(), "3-7-42");
         assert_eq!(e.flags, 1);
+    }
+
+    #[test]
+    fn previous_gtids_parse_into_a_set() {
+        let mut b = 1u64.to_le_bytes().to_vec();
+        b.extend([0x3e; 16]);
+        b.extend(2u64.to_le_bytes());
+        for (s, e) in [(1u64, 6u64), (7, 8)] {
+            b.extend(s.to_le_bytes());
+            b.extend(e.to_le_bytes());
+        }
+        let set = mysql_previous_gtids(&b).unwrap().unwrap();
+        assert_eq!(
+            set.to_string(),
+            "3e3e3e3e-3e3e-3e3e-3e3e-3e3e3e3e3e3e:1-5:7"
+        );
+        assert!(mysql_previous_gtids(&b[..30]).is_err());
+        let empty = mysql_previous_gtids(&0u64.to_le_bytes()).unwrap().unwrap();
+        assert!(empty.is_empty());
+        let tagged = (1u64 << 56 | 1).to_le_bytes();
+        assert_eq!(mysql_previous_gtids(&tagged).unwrap(), None);
     }
 
     #[test]

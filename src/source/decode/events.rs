@@ -14,7 +14,7 @@ use super::rows::{self, RowsLayout};
 use super::table_map::parse_table_map;
 use crate::source::change::{Change, RowChange, RowKind};
 use crate::source::filter::TableFilter;
-use crate::source::position::{FilePos, Gtid, GtidState, MariaGtidState, MySqlGtidSet, Position};
+use crate::source::position::{FilePos, Gtid, GtidState, MariaGtidState, Position};
 use crate::source::table::TableInfo;
 
 /// Event type codes (MySQL, then MariaDB's 160+).
@@ -303,14 +303,24 @@ impl Decoder {
             }
             et::MARIA_GTID_LIST => {
                 let list = bodies::maria_gtid_list(ev.body)?;
-                // At the start of a file this is the state before it; it seeds the GTID
-                // state when the stream started from a file:pos with none known.
-                if self.gtid_state.is_none() && !list.is_empty() {
+                // A GTID_LIST written at the start of a file is the state before it: it
+                // seeds an unknown state (never the artificial one sent on connect).
+                if self.gtid_state.is_none() && !ev.header.is_artificial() {
                     let mut s = MariaGtidState::default();
                     for g in list {
                         s.apply(g);
                     }
                     self.gtid_state = Some(GtidState::MariaDb(s));
+                }
+                Ok(None)
+            }
+            et::PREVIOUS_GTIDS => {
+                // Likewise for MySQL: the GTID set of all earlier files. Tagged sets
+                // (MySQL 8.3+ format) are not parsed; the state then stays unknown.
+                if self.gtid_state.is_none() && !ev.header.is_artificial() {
+                    if let Some(set) = bodies::mysql_previous_gtids(ev.body)? {
+                        self.gtid_state = Some(GtidState::MySql(set));
+                    }
                 }
                 Ok(None)
             }
@@ -407,16 +417,8 @@ impl Decoder {
             match (&mut self.gtid_state, g) {
                 (Some(GtidState::MySql(set)), Gtid::MySql(g)) => set.add(&g),
                 (Some(GtidState::MariaDb(s)), Gtid::MariaDb(g)) => s.apply(g),
-                (state @ None, Gtid::MySql(g)) => {
-                    let mut set = MySqlGtidSet::default();
-                    set.add(&g);
-                    *state = Some(GtidState::MySql(set));
-                }
-                (state @ None, Gtid::MariaDb(g)) => {
-                    let mut s = MariaGtidState::default();
-                    s.apply(g);
-                    *state = Some(GtidState::MariaDb(s));
-                }
+                // An unknown state stays unknown: a set made of only the GTIDs seen since
+                // the start would be a wrong resume point.
                 // A GTID of the other flavor cannot happen with one source; keep the state.
                 _ => {}
             }
