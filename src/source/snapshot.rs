@@ -549,6 +549,8 @@ pub async fn read_chunk(
     let rows: Vec<Row> = conn.exec(sql, params).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
+        // `Row::unwrap` hands over the row's values; it can only panic for a value taken
+        // earlier with `Row::take`, which this code never does.
         let values = row.unwrap();
         if values.len() != table.columns.len() {
             return Err(protocol(format!(
