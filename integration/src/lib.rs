@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod fixtures;
 pub mod mariadb;
 
 pub use mariadb::{find_binary, MariaDb, MariaDbOptions, INSTALL_HINT};
