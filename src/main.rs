@@ -19,6 +19,11 @@ enum Command {
     /// The embedded default: a throwaway local MariaDB with sample data, its changes
     /// tailed live, with the commands to make your own changes printed.
     Demo(replicant::demo::DemoArgs),
+    /// The replica: copy the selected tables once, then apply every change from the
+    /// source's binlog to the copy in the data directory, surviving restarts.
+    Run(replicant::replica::RunCommand),
+    /// Where a replica stands: positions, lag, per-table state (also while it runs).
+    Status(replicant::replica::status::StatusArgs),
 }
 
 fn main() {
@@ -44,6 +49,8 @@ fn main() {
         match cli.command {
             Command::Tail(args) => replicant::tail::run(args).await,
             Command::Demo(args) => replicant::demo::run(args).await,
+            Command::Run(args) => replicant::replica::run(args).await,
+            Command::Status(args) => replicant::replica::status::run(args),
         }
     });
     if let Err(e) = result {

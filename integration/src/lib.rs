@@ -7,5 +7,6 @@
 
 pub mod fixtures;
 pub mod mariadb;
+pub mod replica;
 
 pub use mariadb::{find_binary, MariaDb, MariaDbOptions, INSTALL_HINT};

@@ -32,6 +32,7 @@ fn stream_options(db: &MariaDb, filter: &str, from: FilePos, stop_at_end: bool) 
         stop_at_end,
         reconnect: false,
         max_backoff: Duration::from_secs(1),
+        known_gtid: None,
     }
 }
 

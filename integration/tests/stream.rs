@@ -29,6 +29,7 @@ async fn options(db: &MariaDb, filter: &str) -> StreamOptions {
         stop_at_end: false,
         reconnect: true,
         max_backoff: Duration::from_secs(1),
+        known_gtid: None,
     }
 }
 

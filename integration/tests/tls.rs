@@ -101,6 +101,7 @@ async fn ssl_modes_encrypt_and_verify() {
         stop_at_end: false,
         reconnect: false,
         max_backoff: std::time::Duration::from_secs(1),
+        known_gtid: None,
     })
     .await
     .unwrap();

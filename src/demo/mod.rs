@@ -85,6 +85,7 @@ pub async fn run_to(args: DemoArgs, out: &mut impl Write) -> Result<(), String> 
         stop_at_end: false,
         reconnect: true,
         max_backoff: Duration::from_secs(5),
+        known_gtid: None,
     })
     .await
     .map_err(|e| e.to_string())?;

@@ -93,6 +93,39 @@ fn glob(pattern: &[u8], text: &[u8]) -> bool {
     pattern[p..].iter().all(|c| *c == b'*')
 }
 
+/// Which tables are replicated: `--tables` minus `--exclude-tables`, never the system
+/// schemas.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// `--tables` (empty: all).
+    pub include: TableFilter,
+    /// `--exclude-tables` (empty: none).
+    pub exclude: Option<TableFilter>,
+}
+
+/// Schemas that are never replicated.
+pub const SYSTEM_SCHEMAS: [&str; 5] = [
+    "mysql",
+    "information_schema",
+    "performance_schema",
+    "sys",
+    "mariadb_schema",
+];
+
+impl Selection {
+    /// True when `schema.table` is replicated.
+    pub fn matches(&self, schema: &str, table: &str) -> bool {
+        !SYSTEM_SCHEMAS
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(schema))
+            && self.include.matches(schema, table)
+            && !self
+                .exclude
+                .as_ref()
+                .is_some_and(|e| e.matches(schema, table))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,15 +5,18 @@
 pub mod binlog_file;
 pub mod change;
 pub mod connect;
+pub mod ddl;
 pub mod decode;
 pub mod error;
 pub mod filter;
 pub mod position;
 pub mod preflight;
+pub mod schema;
 pub mod snapshot;
 pub mod stream;
 pub mod table;
 pub mod text;
+pub mod transaction;
 pub mod value;
 
 pub use change::{Change, RowChange, RowKind};

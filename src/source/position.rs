@@ -322,6 +322,28 @@ impl std::str::FromStr for FilePos {
     }
 }
 
+impl FilePos {
+    /// Orders two coordinates by their place in the binary log: by file sequence number
+    /// (the numeric suffix, so `.999999` comes before `.1000000`), then offset. Files with
+    /// different base names compare by name.
+    pub fn binlog_cmp(&self, other: &FilePos) -> std::cmp::Ordering {
+        fn split(file: &str) -> (&str, Option<u64>) {
+            match file.rsplit_once('.') {
+                Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                    (base, n.parse().ok())
+                }
+                _ => (file, None),
+            }
+        }
+        let (ab, an) = split(&self.file);
+        let (bb, bn) = split(&other.file);
+        ab.cmp(bb)
+            .then(an.cmp(&bn))
+            .then_with(|| self.file.cmp(&other.file))
+            .then(self.pos.cmp(&other.pos))
+    }
+}
+
 /// A full replication position: where to resume, by file:pos and by GTID.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Position {
@@ -417,6 +439,16 @@ mod tests {
         assert!("0-1-100,0-2-3".parse::<MariaGtidState>().is_err());
         assert!("0-1".parse::<MariaGtidState>().is_err());
         assert!("".parse::<MariaGtidState>().unwrap().is_empty());
+    }
+
+    #[test]
+    fn binlog_order_follows_the_file_sequence_number() {
+        let fp = |s: &str| s.parse::<FilePos>().unwrap();
+        use std::cmp::Ordering::*;
+        assert_eq!(fp("b.000009:900").binlog_cmp(&fp("b.000010:4")), Less);
+        assert_eq!(fp("b.999999:900").binlog_cmp(&fp("b.1000000:4")), Less);
+        assert_eq!(fp("b.000010:4").binlog_cmp(&fp("b.000010:4")), Equal);
+        assert_eq!(fp("b.000010:400").binlog_cmp(&fp("b.000010:4")), Greater);
     }
 
     #[test]

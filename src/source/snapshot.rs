@@ -493,19 +493,7 @@ pub async fn read_chunk(
     after: Option<&[Value]>,
     limit: usize,
 ) -> Result<Vec<SnapshotRow>, SourceError> {
-    let select: Vec<String> = table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let name = quote(&column_name(table, c, i)?);
-            Ok(if matches!(c.column_type, types::ENUM | types::SET) {
-                format!("{name}+0")
-            } else {
-                name
-            })
-        })
-        .collect::<Result<_, SourceError>>()?;
+    let select = select_list(table)?;
     let mut sql = format!(
         "SELECT {} FROM {}.{}",
         select.join(", "),
@@ -549,31 +537,88 @@ pub async fn read_chunk(
     let rows: Vec<Row> = conn.exec(sql, params).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        // `Row::unwrap` hands over the row's values; it can only panic for a value taken
-        // earlier with `Row::take`, which this code never does.
-        let values = row.unwrap();
-        if values.len() != table.columns.len() {
-            return Err(protocol(format!(
-                "{}: the source returned {} columns, expected {}",
-                table.qualified_name(),
-                values.len(),
-                table.columns.len()
-            )));
-        }
-        let mut typed = Vec::with_capacity(values.len());
-        for (i, (v, col)) in values.into_iter().zip(&table.columns).enumerate() {
-            let value = from_mysql(v, col).map_err(|e| {
-                protocol(format!(
-                    "{} column {}: {e}",
-                    table.qualified_name(),
-                    col.display_name(i)
-                ))
-            })?;
-            typed.push(Some(value));
-        }
-        out.push(typed);
+        out.push(typed_row(table, row)?);
     }
     Ok(out)
+}
+
+/// Reads every row of `table` in one statement, streamed (never the whole table in
+/// memory), handing them to `on_chunk` `chunk` rows at a time. For tables without a
+/// primary key, which cannot be paginated by key. Returns the number of rows.
+pub async fn read_all<F>(
+    conn: &mut Conn,
+    table: &TableInfo,
+    chunk: usize,
+    mut on_chunk: F,
+) -> Result<u64, SourceError>
+where
+    F: FnMut(Vec<SnapshotRow>) -> Result<(), SourceError>,
+{
+    let sql = format!(
+        "SELECT {} FROM {}.{}",
+        select_list(table)?.join(", "),
+        quote(&table.schema),
+        quote(&table.name)
+    );
+    let chunk = chunk.max(1);
+    let mut result = conn.exec_iter(sql, ()).await?;
+    let mut buf = Vec::with_capacity(chunk);
+    let mut total = 0u64;
+    while let Some(row) = result.next().await? {
+        buf.push(typed_row(table, row)?);
+        total += 1;
+        if buf.len() == chunk {
+            on_chunk(std::mem::replace(&mut buf, Vec::with_capacity(chunk)))?;
+        }
+    }
+    drop(result);
+    if !buf.is_empty() {
+        on_chunk(buf)?;
+    }
+    Ok(total)
+}
+
+fn select_list(table: &TableInfo) -> Result<Vec<String>, SourceError> {
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let name = quote(&column_name(table, c, i)?);
+            Ok(if matches!(c.column_type, types::ENUM | types::SET) {
+                format!("{name}+0")
+            } else {
+                name
+            })
+        })
+        .collect()
+}
+
+/// Types one result row as the binlog decoder would decode the same columns.
+fn typed_row(table: &TableInfo, row: Row) -> Result<SnapshotRow, SourceError> {
+    // `Row::unwrap` hands over the row's values; it can only panic for a value taken
+    // earlier with `Row::take`, which this code never does.
+    let values = row.unwrap();
+    if values.len() != table.columns.len() {
+        return Err(protocol(format!(
+            "{}: the source returned {} columns, expected {}",
+            table.qualified_name(),
+            values.len(),
+            table.columns.len()
+        )));
+    }
+    let mut typed = Vec::with_capacity(values.len());
+    for (i, (v, col)) in values.into_iter().zip(&table.columns).enumerate() {
+        let value = from_mysql(v, col).map_err(|e| {
+            protocol(format!(
+                "{} column {}: {e}",
+                table.qualified_name(),
+                col.display_name(i)
+            ))
+        })?;
+        typed.push(Some(value));
+    }
+    Ok(typed)
 }
 
 /// The primary-key values of a snapshot row, to pass as `after` for the next chunk.

@@ -38,6 +38,9 @@ pub struct StreamOptions {
     pub reconnect: bool,
     /// Longest wait between reconnection attempts.
     pub max_backoff: Duration,
+    /// The GTID state at a file:pos start, when the caller knows it (e.g. stored with the
+    /// position) and the source cannot tell (MySQL): positions then carry GTIDs.
+    pub known_gtid: Option<GtidState>,
 }
 
 /// Where a (re)connection resumes.
@@ -100,7 +103,10 @@ impl BinlogStream {
     /// Connects, resolves the start position, registers as a replica and requests the binlog.
     pub async fn open(opts: StreamOptions) -> Result<Self, SourceError> {
         let (mut conn, info) = connect(&opts.source).await?;
-        let (resume, committed) = resolve_start(&mut conn, &info, &opts.start).await?;
+        let (resume, mut committed) = resolve_start(&mut conn, &info, &opts.start).await?;
+        if committed.gtid.is_none() {
+            committed.gtid = opts.known_gtid.clone();
+        }
         let by_gtid = !matches!(resume, Resume::FilePos(_));
         let decoder = Decoder::new(
             &committed.file_pos.file,

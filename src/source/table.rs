@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 /// MySQL column type codes as they appear in TABLE_MAP events.
 #[allow(missing_docs)]
 pub mod types {
@@ -45,7 +47,7 @@ pub mod types {
 pub const BINARY_COLLATION: u16 = 63;
 
 /// One column as the TABLE_MAP event describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnInfo {
     /// Column name (present with `binlog_row_metadata=FULL`).
     pub name: Option<String>,
@@ -82,7 +84,7 @@ impl ColumnInfo {
 }
 
 /// A table as described by one TABLE_MAP event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableInfo {
     /// The source's table id (only stable until the table is altered or the binlog rotates).
     pub table_id: u64,

@@ -1,7 +1,26 @@
-//! The materialized copy in RocksDB: the row value codec ([`codec`]) and the
-//! order-preserving primary key encoding ([`keys`]) that makes RocksDB's bytewise key order
-//! equal the source's primary key order.
+//! The materialized copy in RocksDB.
+//!
+//! - [`db`]: the data directory, its column families and durability policy;
+//! - [`keys`]: order-preserving primary key encoding, so RocksDB's key order is the
+//!   source's primary key order; [`rows`]: the key layouts built on it;
+//! - [`codec`]: the versioned row value format (bincode 2);
+//! - [`catalog`]: table definitions and per-table replication state;
+//! - [`apply`]: committed transactions into atomic batches with their position;
+//! - [`changelog`]: every applied change, kept for change exports;
+//! - [`read`]: consistent reads of the copy from pinned views;
+//! - [`json_patch`]: MySQL partial JSON updates applied to stored values.
 
+pub mod apply;
+pub mod catalog;
+pub mod changelog;
 pub mod codec;
+pub mod db;
+pub mod error;
+pub mod json_patch;
 pub mod keys;
+pub mod read;
+pub mod rows;
 mod weights;
+
+pub use db::{Durability, ReadView, Store};
+pub use error::StoreError;

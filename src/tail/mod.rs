@@ -111,6 +111,7 @@ pub async fn run_to(args: TailArgs, out: &mut impl Write) -> Result<(), String> 
         stop_at_end: args.stop_at_end,
         reconnect: true,
         max_backoff: Duration::from_secs(30),
+        known_gtid: None,
     })
     .await
     .map_err(|e| e.to_string())?;

@@ -1,5 +1,8 @@
 //! Parsing of settings shared by several commands (time zones, start positions), with
-//! errors that name the flag and the expected form.
+//! errors that name the flag and the expected form. [`run`] resolves the settings of
+//! `replicant run` from its flags and `replicant.toml`.
+
+pub mod run;
 
 use jiff::tz::{Offset, TimeZone};
 
