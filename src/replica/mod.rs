@@ -112,6 +112,18 @@ fn source_options(settings: &RunSettings) -> Result<SourceOptions, ReplicaError>
 
 /// The replica's main loop with resolved settings.
 pub async fn run_with(settings: &RunSettings, mode: RunMode) -> Result<(), ReplicaError> {
+    let (visible, _) = tokio::sync::watch::channel(None);
+    run_observed(settings, mode, visible).await
+}
+
+/// [`run_with`], publishing on `visible` the position of the last transaction readers can
+/// see (committed to the store) after every batch: how a caller waits for its own write
+/// (e.g. for `MASTER_GTID_WAIT`, or to measure commit-to-visible lag).
+pub async fn run_observed(
+    settings: &RunSettings,
+    mode: RunMode,
+    visible: tokio::sync::watch::Sender<Option<StoredPosition>>,
+) -> Result<(), ReplicaError> {
     let selection = selection(settings)?;
     let source = source_options(settings)?;
     let durability = match settings.durability {
@@ -159,7 +171,7 @@ pub async fn run_with(settings: &RunSettings, mode: RunMode) -> Result<(), Repli
         status.set_state("copying");
         initial_copy(&store, &source, &selection, settings).await?;
     }
-    stream_and_apply(store, source, selection, settings, mode, status).await
+    stream_and_apply(store, source, selection, settings, mode, status, visible).await
 }
 
 /// Forgets everything (rows, catalog, position) so the next start copies afresh.
@@ -329,17 +341,14 @@ async fn stream_and_apply(
     settings: &RunSettings,
     mode: RunMode,
     status: RuntimeStatus,
+    visible: tokio::sync::watch::Sender<Option<StoredPosition>>,
 ) -> Result<(), ReplicaError> {
     let mut applier = Applier::new(store.clone(), selection.clone())?;
     let start: StoredPosition = store
         .get_meta("position")?
         .ok_or_else(|| StoreError::Corrupt("no stored position after the copy".into()))?;
     let start_position = start.to_position()?;
-    let stream_filter = if selection.exclude.is_none() {
-        selection.include.clone()
-    } else {
-        TableFilter::all()
-    };
+    let stream_filter = selection.stream_filter();
     let mut stream = BinlogStream::open(StreamOptions {
         source: source.clone(),
         start: StartPosition::FilePos(FilePos {
@@ -465,6 +474,7 @@ async fn stream_and_apply(
                     }
                 }
                 applier.flush()?;
+                visible.send_replace(applier.position().cloned());
                 for req in applier.take_requests() {
                     launch(req, &applier, &mut copies_running);
                 }

@@ -9,6 +9,8 @@ use std::fmt;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TableFilter {
     patterns: Vec<(String, String)>,
+    /// Patterns subtracted from the selection (`--exclude-tables`, system schemas).
+    excluded: Vec<(String, String)>,
 }
 
 impl TableFilter {
@@ -31,20 +33,30 @@ impl TableFilter {
             }
             patterns.push((unquote(db), unquote(table)));
         }
-        Ok(TableFilter { patterns })
+        Ok(TableFilter {
+            patterns,
+            excluded: Vec::new(),
+        })
+    }
+
+    /// This filter minus every table `other` matches.
+    pub fn excluding(mut self, other: &TableFilter) -> Self {
+        self.excluded.extend(other.patterns.iter().cloned());
+        self
     }
 
     /// True if `schema.table` is selected.
     pub fn matches(&self, schema: &str, table: &str) -> bool {
-        self.patterns.is_empty()
-            || self.patterns.iter().any(|(d, t)| {
-                glob(d.as_bytes(), schema.as_bytes()) && glob(t.as_bytes(), table.as_bytes())
-            })
+        let hit = |(d, t): &(String, String)| {
+            glob(d.as_bytes(), schema.as_bytes()) && glob(t.as_bytes(), table.as_bytes())
+        };
+        (self.patterns.is_empty() || self.patterns.iter().any(hit))
+            && !self.excluded.iter().any(hit)
     }
 
     /// True if every table is selected.
     pub fn is_all(&self) -> bool {
-        self.patterns.is_empty()
+        self.patterns.is_empty() && self.excluded.is_empty()
     }
 }
 
@@ -113,6 +125,24 @@ pub const SYSTEM_SCHEMAS: [&str; 5] = [
 ];
 
 impl Selection {
+    /// The filter for the binlog stream: the selection minus the system schemas, so rows
+    /// of other tables are skipped before they are decoded.
+    pub fn stream_filter(&self) -> TableFilter {
+        let mut f = self.include.clone();
+        if let Some(e) = &self.exclude {
+            f = f.excluding(e);
+        }
+        let system = SYSTEM_SCHEMAS
+            .iter()
+            .map(|s| format!("{s}.*"))
+            .collect::<Vec<_>>()
+            .join(",");
+        match TableFilter::parse(&system) {
+            Ok(sys) => f.excluding(&sys),
+            Err(_) => f,
+        }
+    }
+
     /// True when `schema.table` is replicated.
     pub fn matches(&self, schema: &str, table: &str) -> bool {
         !SYSTEM_SCHEMAS
@@ -129,6 +159,26 @@ impl Selection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn selections_subtract_exclusions_and_system_schemas() {
+        let sel = Selection {
+            include: TableFilter::parse("app.*").unwrap(),
+            exclude: Some(TableFilter::parse("app.tmp_*").unwrap()),
+        };
+        assert!(sel.matches("app", "orders"));
+        assert!(!sel.matches("app", "tmp_load"));
+        assert!(!sel.matches("other", "t"));
+        let f = sel.stream_filter();
+        assert!(f.matches("app", "orders") && !f.matches("app", "tmp_x"));
+        assert!(!f.is_all());
+        let all = Selection::default();
+        assert!(all.matches("shop", "orders") && !all.matches("mysql", "user"));
+        let f = all.stream_filter();
+        assert!(f.matches("shop", "orders"));
+        assert!(!f.matches("mysql", "gtid_slave_pos"));
+        assert!(!f.matches("performance_schema", "x"));
+    }
 
     #[test]
     fn patterns_match() {
