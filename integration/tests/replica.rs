@@ -237,3 +237,42 @@ async fn filters_select_tables_and_status_reports_them() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purged_position_stops_with_the_fix_or_recopies_when_asked() {
+    let db = MariaDb::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    run_statements(
+        &db,
+        &[
+            "CREATE DATABASE g",
+            "CREATE TABLE g.t (id INT PRIMARY KEY, v VARCHAR(10))",
+            "INSERT INTO g.t VALUES (1, 'a'), (2, 'b')",
+        ],
+    )
+    .await;
+    let mut s = settings(&db, dir.path(), "g.*");
+    sync(&s).await;
+    // The source moves on and purges the binlog the replica would resume from.
+    db.exec("INSERT INTO g.t VALUES (3, 'c')").await;
+    db.exec("FLUSH BINARY LOGS").await;
+    db.exec("UPDATE g.t SET v = 'changed' WHERE id = 1").await;
+    let (file, _) = db.current_position().await;
+    db.purge_binary_logs_to(&file).await;
+
+    let err = replicant::replica::run_with(&s, replicant::replica::RunMode { stop_at_end: true })
+        .await
+        .expect_err("a purged position must stop the replica");
+    let text = err.to_string();
+    assert!(text.contains("--resnapshot-on-gap"), "{text}");
+    // Nothing was lost or changed by the refusal: the old copy is still there.
+    assert_eq!(replica_rows(dir.path(), "g", "t").unwrap().len(), 2);
+
+    s.resnapshot_on_gap = true;
+    sync(&s).await;
+    assert_table_matches(&db, dir.path(), "g", "t", Some("id")).await;
+    db.exec("DELETE FROM g.t WHERE id = 2").await;
+    s.resnapshot_on_gap = false;
+    sync(&s).await;
+    assert_table_matches(&db, dir.path(), "g", "t", Some("id")).await;
+}

@@ -150,7 +150,7 @@ pub async fn run_observed(
                 warn!(%position, %reason, "the stored position is gone from the source; --resnapshot-on-gap: copying every table again");
                 reset_for_resnapshot(&store)?;
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(with_gap_hint(e)),
         }
         let mut batch = WriteBatch::default();
         store.put_meta(
@@ -172,6 +172,22 @@ pub async fn run_observed(
         initial_copy(&store, &source, &selection, settings).await?;
     }
     stream_and_apply(store, source, selection, settings, mode, status, visible).await
+}
+
+/// A purged start position names the way out.
+fn with_gap_hint(e: SourceError) -> ReplicaError {
+    match e {
+        SourceError::PositionUnavailable { position, reason } => {
+            ReplicaError::Source(SourceError::PositionUnavailable {
+                position,
+                reason: format!(
+                    "{reason}. The copy is intact but cannot be brought up to date from the \
+                     binlog: restart with --resnapshot-on-gap to copy every table again"
+                ),
+            })
+        }
+        other => other.into(),
+    }
 }
 
 /// Forgets everything (rows, catalog, position) so the next start copies afresh.
@@ -362,17 +378,7 @@ async fn stream_and_apply(
         known_gtid: start_position.gtid.clone(),
     })
     .await
-    .map_err(|e| match e {
-        SourceError::PositionUnavailable { position, reason } => {
-            ReplicaError::Source(SourceError::PositionUnavailable {
-                position,
-                reason: format!(
-                    "{reason}. To copy everything again instead, restart with --resnapshot-on-gap"
-                ),
-            })
-        }
-        other => other.into(),
-    })?;
+    .map_err(with_gap_hint)?;
     status.set_state("streaming");
 
     let (tx, mut rx) = mpsc::channel::<Event>(256);
