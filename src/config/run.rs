@@ -135,7 +135,7 @@ pub struct RunArgs {
     /// "/var/lib/replicant"`). Flags override it.
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Source server: mysql://user[:password]@host[:port][?ssl-mode=…&ssl-ca=…]. The
+    /// Source server: `mysql://user[:password]@host[:port][?ssl-mode=…&ssl-ca=…]`. The
     /// password may also come from REPLICANT_SOURCE_PASSWORD. Required (flag or file).
     #[arg(long, env = SOURCE_ENV, hide_env_values = true, value_name = "URL")]
     pub source: Option<String>,
@@ -460,7 +460,9 @@ pub fn resolve(args: &RunArgs) -> Result<RunSettings, String> {
 /// `s`, `m` (minutes), `h`, `d` (24 h), `w` (7 d) — e.g. `90s`, `15m`, `24h`, `7d`,
 /// `1d12h`, `1h 30m`. Fractions (`1.5h`) are not accepted: write `1h30m`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    duration(s).map_err(|problem| format!("`{s}` is not a duration: {problem}"))
+    duration(s).map_err(|problem| {
+        format!("`{s}` is not a duration: {problem}; write e.g. 90s, 15m, 24h, 7d or 1d12h")
+    })
 }
 
 const DATA_DIR_FIX: &str =
@@ -835,7 +837,7 @@ fn check_retention(origin: Origin<'_>, s: &str, shown: &str) -> Result<Duration,
         Err(problem) => Err(origin.bad(
             "changelog-retention",
             shown,
-            &format!("{problem}; e.g. \"7d\", \"24h\", \"1d12h\", or 0 to keep none"),
+            &format!("{problem}; {RETENTION_FIX}"),
         )),
     }
 }
@@ -844,9 +846,10 @@ fn check_retention(origin: Origin<'_>, s: &str, shown: &str) -> Result<Duration,
 /// repeating the input.
 fn duration(s: &str) -> Result<Duration, String> {
     const UNITS: &str = "ms, s, m, h, d or w";
+    const FRACTIONS: &str = "fractions are not accepted (write 1h30m, not 1.5h)";
     let t = s.trim();
     if t.is_empty() {
-        return Err("it is empty; write e.g. 90s, 15m, 24h, 7d or 1d12h".to_string());
+        return Err("it is empty".to_string());
     }
     if t == "0" {
         return Ok(Duration::ZERO);
@@ -859,9 +862,9 @@ fn duration(s: &str) -> Result<Duration, String> {
         if digits == 0 {
             let c = rest.chars().next().unwrap_or(' ');
             return Err(if c == '.' || c == ',' {
-                "fractions are not accepted; write e.g. 1h30m instead of 1.5h".to_string()
+                FRACTIONS.to_string()
             } else {
-                format!("expected a number at `{rest}`; write e.g. 90s, 15m, 24h, 7d or 1d12h")
+                format!("expected a number at `{rest}`")
             });
         }
         let (number, after) = rest.split_at(digits);
@@ -872,10 +875,8 @@ fn duration(s: &str) -> Result<Duration, String> {
         let (unit, after) = after.split_at(letters);
         if unit.is_empty() {
             return Err(match after.chars().next() {
-                Some('.' | ',') => {
-                    "fractions are not accepted; write e.g. 1h30m instead of 1.5h".to_string()
-                }
-                _ => format!("`{number}` has no unit; add one of {UNITS}"),
+                Some('.' | ',') => FRACTIONS.to_string(),
+                _ => format!("`{number}` has no unit ({UNITS})"),
             });
         }
         let unit_ms: u64 = match unit {
@@ -885,7 +886,7 @@ fn duration(s: &str) -> Result<Duration, String> {
             "h" => 3_600_000,
             "d" => 86_400_000,
             "w" => 604_800_000,
-            _ => return Err(format!("unknown unit `{unit}`; use {UNITS}")),
+            _ => return Err(format!("unknown unit `{unit}` (use {UNITS})")),
         };
         let n: u64 = number.parse().map_err(|_| too_long())?;
         total_ms = n
