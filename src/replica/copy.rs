@@ -218,6 +218,7 @@ pub async fn initial_copy(
 }
 
 /// Copies a table again while streaming continues; see the module doc.
+#[allow(clippy::too_many_arguments)]
 pub async fn recopy(
     source: &SourceOptions,
     store: &Store,

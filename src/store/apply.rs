@@ -123,6 +123,7 @@ pub struct Applier {
     requests: Vec<RecopyRequest>,
     stats: ApplyStats,
     row_buf: Vec<u8>,
+    last_lookup: Option<(Arc<TableInfo>, Arc<TableEntry>)>,
 }
 
 impl Applier {
@@ -147,6 +148,7 @@ impl Applier {
             requests: Vec::new(),
             stats: ApplyStats::default(),
             row_buf: Vec::with_capacity(256),
+            last_lookup: None,
         };
         let hidden: Vec<u32> = a
             .catalog
@@ -280,7 +282,7 @@ impl Applier {
         ctx: &Ctx<'_>,
         index: &mut u32,
     ) -> Result<(), StoreError> {
-        let Some(entry) = self.catalog.find(&rc.table.schema, &rc.table.name) else {
+        let Some(entry) = self.lookup(&rc.table) else {
             return Ok(()); // not replicated
         };
         let id = entry.id;
@@ -292,10 +294,10 @@ impl Applier {
                 return Ok(());
             }
         }
-        let Some(info) = entry.info.clone() else {
+        let Some(info) = entry.info.as_ref() else {
             return self.recopy(id, "the table has no description yet".into());
         };
-        if let Err(problem) = check_image(&info, &rc.table) {
+        if let Err(problem) = check_image(info, &rc.table) {
             if self.whole_copy_includes(id, ctx.at) {
                 self.stats.skipped += 1;
                 return Ok(()); // an old image the copy is newer than
@@ -303,9 +305,9 @@ impl Applier {
             return self.recopy_then_hold(id, problem, rc, ctx, index);
         }
         let result = if info.primary_key.is_empty() {
-            self.apply_hidden(id, &info, rc.kind, &rc.before, &rc.after, ctx, index)
+            self.apply_hidden(id, info, rc.kind, &rc.before, &rc.after, ctx, index)
         } else {
-            self.apply_keyed(id, &info, rc.kind, &rc.before, &rc.after, ctx, index)
+            self.apply_keyed(id, info, rc.kind, &rc.before, &rc.after, ctx, index)
         };
         match result {
             Err(StoreError::Mismatch { problem, .. }) => {
@@ -313,6 +315,25 @@ impl Applier {
             }
             other => other,
         }
+    }
+
+    /// The catalog entry of a row image's table. Consecutive rows of one table share the
+    /// decoder's `Arc<TableInfo>`, so the last answer is kept (no name hashing per row).
+    fn lookup(&mut self, table: &Arc<TableInfo>) -> Option<Arc<TableEntry>> {
+        if let Some((t, e)) = &self.last_lookup {
+            if Arc::ptr_eq(t, table)
+                && self
+                    .catalog
+                    .shared(e.id)
+                    .is_some_and(|c| Arc::ptr_eq(&c, e))
+            {
+                return Some(e.clone());
+            }
+        }
+        let id = self.catalog.find(&table.schema, &table.name)?.id;
+        let entry = self.catalog.shared(id)?;
+        self.last_lookup = Some((table.clone(), entry.clone()));
+        Some(entry)
     }
 
     fn whole_copy_includes(&self, id: u32, at: &StoredPosition) -> bool {
@@ -447,7 +468,7 @@ impl Applier {
         index: &mut u32,
     ) -> Result<(), StoreError> {
         let table = info.qualified_name();
-        let entry = self.catalog.get(id).cloned();
+        let entry = self.catalog.shared(id);
         let includes = |key: &[u8]| {
             entry
                 .as_ref()
@@ -768,11 +789,9 @@ impl Applier {
             DdlEffect::CreateTable {
                 table, or_replace, ..
             } => match self.catalog.find(&table.schema, &table.name).cloned() {
-                Some(e) if or_replace => {
-                    if self.followed(&table, at).is_some() {
-                        self.log_table_event(&e, ChangeOp::Ddl, statement, at, commit_ts, index)?;
-                        self.recopy(e.id, "CREATE OR REPLACE TABLE".into())?;
-                    }
+                Some(e) if or_replace && self.followed(&table, at).is_some() => {
+                    self.log_table_event(&e, ChangeOp::Ddl, statement, at, commit_ts, index)?;
+                    self.recopy(e.id, "CREATE OR REPLACE TABLE".into())?;
                 }
                 Some(_) => {} // CREATE TABLE IF NOT EXISTS of an existing table
                 None if self.selection.matches(&table.schema, &table.name) => {
@@ -937,10 +956,8 @@ impl Applier {
                 self.catalog.put(&self.store, &mut self.batch, moved)?;
             }
             Some(e) => self.drop_table(&e, statement, at, commit_ts, index)?,
-            None if keep => {
-                if self.catalog.find(&to.schema, &to.name).is_none() {
-                    self.new_table(to, "renamed into the selection")?;
-                }
+            None if keep && self.catalog.find(&to.schema, &to.name).is_none() => {
+                self.new_table(to, "renamed into the selection")?;
             }
             None => {}
         }

@@ -8,6 +8,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use rocksdb::WriteBatch;
 use serde::{Deserialize, Serialize};
@@ -220,7 +221,7 @@ impl TableEntry {
 /// All catalog entries, in memory, with lookups by id and by name.
 #[derive(Debug, Default, Clone)]
 pub struct Catalog {
-    by_id: BTreeMap<u32, TableEntry>,
+    by_id: BTreeMap<u32, Arc<TableEntry>>,
     by_name: HashMap<(String, String), u32>,
     next_id: u32,
 }
@@ -259,7 +260,7 @@ impl Catalog {
         }
         self.by_name
             .insert((entry.schema.clone(), entry.name.clone()), entry.id);
-        self.by_id.insert(entry.id, entry);
+        self.by_id.insert(entry.id, Arc::new(entry));
     }
 
     /// Replaces an entry in memory only (the caller writes it later with [`Catalog::put`]).
@@ -274,16 +275,22 @@ impl Catalog {
         batch: &mut WriteBatch,
     ) -> Result<u32, StoreError> {
         let id = self.next_id;
-        self.next_id = id
-            .checked_add(1)
-            .ok_or_else(|| StoreError::Corrupt("table ids exhausted".into()))?;
+        if id == u32::MAX {
+            return Err(StoreError::Corrupt("table ids exhausted".into()));
+        }
+        self.next_id = id + 1;
         store.put_meta(batch, "next-table-id", &self.next_id)?;
         Ok(id)
     }
 
     /// The entry with this id.
     pub fn get(&self, id: u32) -> Option<&TableEntry> {
-        self.by_id.get(&id)
+        self.by_id.get(&id).map(|e| &**e)
+    }
+
+    /// The entry with this id, shared (cheap to keep while the catalog changes).
+    pub fn shared(&self, id: u32) -> Option<Arc<TableEntry>> {
+        self.by_id.get(&id).cloned()
     }
 
     /// The entry named `schema.name`.
@@ -291,11 +298,12 @@ impl Catalog {
         self.by_name
             .get(&(schema.to_string(), name.to_string()))
             .and_then(|id| self.by_id.get(id))
+            .map(|e| &**e)
     }
 
     /// All entries, by id.
     pub fn tables(&self) -> impl Iterator<Item = &TableEntry> {
-        self.by_id.values()
+        self.by_id.values().map(|e| &**e)
     }
 
     /// Adds or replaces an entry, in memory and in `batch`.
@@ -318,7 +326,7 @@ impl Catalog {
         id: u32,
     ) -> Result<Option<TableEntry>, StoreError> {
         batch.delete_cf(store.cf(CF_CATALOG)?, id.to_be_bytes());
-        let old = self.by_id.remove(&id);
+        let old = self.by_id.remove(&id).map(Arc::unwrap_or_clone);
         if let Some(e) = &old {
             self.by_name.remove(&(e.schema.clone(), e.name.clone()));
         }

@@ -5,9 +5,9 @@
 //!
 //! # Format
 //!
-//! Key: transaction sequence (8 bytes BE, one per applied source transaction, increasing)
-//! + index of the change in it (4 bytes BE). Value: a version byte
-//! ([`CHANGELOG_FORMAT_V1`]) then bincode 2 (serde, standard config) of [`ChangeRecord`].
+//! Key: transaction sequence (8 bytes BE, one per applied source transaction, increasing),
+//! then the index of the change in it (4 bytes BE). Value: a version byte
+//! ([`CHANGELOG_FORMAT_V1`]), then bincode 2 (serde, standard config) of [`ChangeRecord`].
 //! Images are whole rows after merging partial images, so a record stands alone.
 
 use bincode::config;
