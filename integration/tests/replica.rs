@@ -276,3 +276,101 @@ async fn a_purged_position_stops_with_the_fix_or_recopies_when_asked() {
     sync(&s).await;
     assert_table_matches(&db, dir.path(), "g", "t", Some("id")).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_runs_a_replica_and_reports_its_status() {
+    let db = MariaDb::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    run_statements(
+        &db,
+        &[
+            "CREATE DATABASE shop",
+            "CREATE TABLE shop.Orders (id INT, status VARCHAR(20), LastUpdated DATETIME)",
+            "INSERT INTO shop.Orders VALUES (1, 'Backordered', '2020-06-01 12:00:00'), \
+             (3, 'Pending', '2020-06-01 12:10:00'), (3, 'Pending', '2020-06-01 12:10:00')",
+        ],
+    )
+    .await;
+    // Settings from a config file, one overridden by a flag.
+    let config = dir.path().join("replicant.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "source = \"{}\"\ntables = \"nothing.*\"\ndata-dir = \"{}\"\nheartbeat = 1\n",
+            db.repl_url(),
+            data.display()
+        ),
+    )
+    .unwrap();
+    let bin = integration::replica::replicant_binary();
+    let out = std::process::Command::new(&bin)
+        .args(["run", "--config"])
+        .arg(&config)
+        .args(["--tables", "shop.*", "--stop-at-end"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "replicant run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    db.exec("UPDATE shop.Orders SET status = 'Shipped' WHERE id = 3 LIMIT 1")
+        .await;
+    let out = std::process::Command::new(&bin)
+        .args(["run", "--config"])
+        .arg(&config)
+        .args(["--tables", "shop.*", "--stop-at-end"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_table_matches(&db, &data, "shop", "Orders", None).await;
+
+    let out = std::process::Command::new(&bin)
+        .args(["status", "--format", "json", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tables"][0]["table"], "shop.Orders");
+    assert_eq!(v["tables"][0]["state"], "streaming");
+    assert_eq!(v["running"], false);
+    let password = db.repl_url();
+    let password = password
+        .split('@')
+        .next()
+        .and_then(|userinfo| userinfo.rsplit(':').next())
+        .unwrap();
+    assert!(
+        !v["source"]["url"].as_str().unwrap().contains(password),
+        "{v}"
+    );
+    let (file, pos) = db.current_position().await;
+    assert!(v["position"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{file}:{pos}")));
+
+    // A bad key in the file is named, with the fix.
+    std::fs::write(&config, "data_dir = \"/tmp/x\"\n").unwrap();
+    let out = std::process::Command::new(&bin)
+        .args(["run", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("data_dir") && err.contains("data-dir"),
+        "{err}"
+    );
+}
