@@ -27,10 +27,13 @@ pub struct StoredPosition {
     /// Offset in the file.
     pub pos: u64,
     /// GTID state text (`0-1-42,1-2-3` or a MySQL GTID set), when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// (No `skip_serializing_if` here or below: positions are also stored with bincode,
+    /// which cannot skip fields.)
+    #[serde(default)]
     pub gtid: Option<String>,
     /// `mariadb` or `mysql`: how to read `gtid`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub gtid_flavor: Option<String>,
 }
 
