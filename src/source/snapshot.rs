@@ -426,7 +426,21 @@ pub async fn begin(conn: &mut Conn) -> Result<SnapshotPoint, SourceError> {
         }
         // MySQL: untested against a live server (none in this project's test environment).
         Flavor::MySql => {
-            conn.query_drop("FLUSH TABLES WITH READ LOCK").await?;
+            match conn.query_drop("FLUSH TABLES WITH READ LOCK").await {
+                Ok(()) => {}
+                // ER_SPECIFIC_ACCESS_DENIED_ERROR / ER_DBACCESS_DENIED_ERROR: no RELOAD.
+                Err(mysql_async::Error::Server(e)) if matches!(e.code, 1227 | 1044 | 1045) => {
+                    return Err(SourceError::Preflight {
+                        setting: "privileges".into(),
+                        found: format!("FLUSH TABLES WITH READ LOCK refused: {}", e.message),
+                        problem: "on MySQL the consistent copy takes a brief global read lock \
+                                  to read the binlog position its snapshot matches"
+                            .into(),
+                        fix: "GRANT RELOAD ON *.* TO the replication user".into(),
+                    })
+                }
+                Err(e) => return Err(e.into()),
+            }
             let taken = mysql_position_locked(conn, info.at_least(8, 2, 0)).await;
             // Release the global lock whatever happened.
             let unlocked = conn.query_drop("UNLOCK TABLES").await;
