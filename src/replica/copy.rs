@@ -237,9 +237,10 @@ pub async fn recopy(
     let position = StoredPosition::from(&point.position);
     let desc = match describe(&mut conn, schema, name).await {
         Ok(d) => d,
-        Err(SourceError::Config(msg)) => {
-            // The table is gone on the source: an empty copy; its DROP follows in the stream.
-            tracing::info!(table = %format!("{schema}.{name}"), %msg, "table vanished before it could be copied");
+        Err(e) if vanished(&e) => {
+            // The table is gone on the source: no copy; its DROP or RENAME follows in the
+            // stream (a rename asks for a copy under the new name).
+            tracing::info!(table = %format!("{schema}.{name}"), error = %e, "table vanished before it could be copied");
             return Ok(None);
         }
         Err(e) => return Err(e.into()),
@@ -275,33 +276,43 @@ pub async fn recopy(
         })
     };
     let mut rows_copied = 0u64;
-    if info.primary_key.is_empty() {
-        let mut superseded = false;
-        read_all(&mut conn, &info, chunk_rows, |rows| {
-            if !superseded {
-                superseded =
-                    !write(&rows, &mut writer).map_err(|e| SourceError::Protocol(e.to_string()))?;
-                rows_copied += rows.len() as u64;
-            }
-            Ok(())
-        })
-        .await?;
-        if superseded {
-            return Ok(None);
+    let copied: Result<bool, ReplicaError> = async {
+        if info.primary_key.is_empty() {
+            let mut superseded = false;
+            read_all(&mut conn, &info, chunk_rows, |rows| {
+                if !superseded {
+                    superseded = !write(&rows, &mut writer)
+                        .map_err(|e| SourceError::Protocol(e.to_string()))?;
+                    rows_copied += rows.len() as u64;
+                }
+                Ok(())
+            })
+            .await?;
+            return Ok(!superseded);
         }
-    } else {
         let mut after: Option<Vec<crate::source::value::Value>> = None;
         loop {
             let rows = read_chunk(&mut conn, &info, after.as_deref(), chunk_rows).await?;
             if !write(&rows, &mut writer)? {
-                return Ok(None);
+                return Ok(false);
             }
             rows_copied += rows.len() as u64;
             if rows.len() < chunk_rows {
-                break;
+                return Ok(true);
             }
             after = rows.last().map(|r| key_of(&info, r));
         }
+    }
+    .await;
+    match copied {
+        Ok(true) => {}
+        Ok(false) => return Ok(None),
+        Err(ReplicaError::Source(e)) if vanished(&e) => {
+            // Renamed or dropped between the description and the read.
+            tracing::info!(table = %format!("{schema}.{name}"), error = %e, "table vanished while it was copied");
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
     }
     let _ = conn.query_drop_commit().await;
     if !current() {
@@ -314,7 +325,48 @@ pub async fn recopy(
         position,
         rows: rows_copied,
         next_row_id: writer.next_row_id,
+        definition_only: false,
     }))
+}
+
+/// Describes a table again after a change that kept its rows (an index, a table option),
+/// for [`crate::store::apply::Applier::finish_recopy`]; `None` when the table is gone.
+pub async fn describe_again(
+    source: &SourceOptions,
+    table_id: u32,
+    generation: u64,
+    schema: &str,
+    name: &str,
+) -> Result<Option<CopyResult>, ReplicaError> {
+    let (mut conn, _) = connect(source).await?;
+    let point = snapshot::begin(&mut conn).await?;
+    let described = describe(&mut conn, schema, name).await;
+    let _ = conn.query_drop_commit().await;
+    let _ = conn.disconnect().await;
+    let description = match described {
+        Ok(d) => d,
+        Err(e) if vanished(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Some(CopyResult {
+        table_id,
+        generation,
+        description,
+        position: StoredPosition::from(&point.position),
+        rows: 0,
+        next_row_id: 0,
+        definition_only: true,
+    }))
+}
+
+/// The table does not exist (any more) under that name: described as missing, or the
+/// server's "no such table" (1146) while reading it.
+fn vanished(e: &SourceError) -> bool {
+    match e {
+        SourceError::Config(_) => true,
+        SourceError::Connection(mysql_async::Error::Server(s)) => s.code == 1146,
+        _ => false,
+    }
 }
 
 /// Ends the snapshot transaction politely (errors do not matter: the connection closes).

@@ -427,19 +427,27 @@ async fn stream_and_apply(
         );
         let chunk = settings.snapshot_chunk_rows;
         *running += 1;
-        info!(table = %format!("{schema}.{name}"), generation = req.generation, "copying table");
+        if req.definition_only {
+            info!(table = %format!("{schema}.{name}"), "reading the table's definition again");
+        } else {
+            info!(table = %format!("{schema}.{name}"), generation = req.generation, "copying table");
+        }
         tokio::spawn(async move {
-            let r = copy::recopy(
-                &source,
-                &store,
-                &guard,
-                req.table_id,
-                req.generation,
-                &schema,
-                &name,
-                chunk,
-            )
-            .await
+            let r = if req.definition_only {
+                copy::describe_again(&source, req.table_id, req.generation, &schema, &name).await
+            } else {
+                copy::recopy(
+                    &source,
+                    &store,
+                    &guard,
+                    req.table_id,
+                    req.generation,
+                    &schema,
+                    &name,
+                    chunk,
+                )
+                .await
+            }
             .map_err(|e| format!("copy of {schema}.{name}: {e}"));
             let _ = done_tx.send(r).await;
         });

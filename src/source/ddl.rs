@@ -104,8 +104,9 @@ pub enum DdlEffect {
         /// first.
         or_replace: bool,
     },
-    /// `ALTER TABLE` (incl. MariaDB's `ALTER ONLINE` / `ALTER IGNORE`, and `DROP INDEX
-    /// \`PRIMARY\` ON t`).
+    /// `ALTER TABLE` (incl. MariaDB's `ALTER ONLINE` / `ALTER IGNORE`), and `CREATE INDEX
+    /// … ON t` / `DROP INDEX … ON t` (no column changes: the rows stay, the definition
+    /// changes; `DROP INDEX \`PRIMARY\`` sets `primary_key_changed`).
     AlterTable {
         /// The table altered.
         table: TableRef,
@@ -144,13 +145,13 @@ pub enum DdlEffect {
     /// `DROP DATABASE|SCHEMA [IF EXISTS] d`: every table in it is gone.
     DropDatabase(String),
     /// The statement cannot change replicated tables' rows or columns: `GRANT`/`REVOKE`,
-    /// users and roles, views, triggers, procedures, functions, events, `CREATE INDEX` and
-    /// `DROP INDEX` (except of `PRIMARY`), `FLUSH`, `ANALYZE`/`OPTIMIZE`/`REPAIR`/`CHECK
-    /// TABLE`, `SET`, `ALTER DATABASE`, temporary tables (`CREATE`/`DROP TEMPORARY
-    /// TABLE`), transaction control (`BEGIN`, `COMMIT`, `XA`, `SAVEPOINT`; these normally
-    /// never get here), queries, empty and comment-only statements. `CREATE SEQUENCE` /
-    /// `ALTER SEQUENCE` are here too although a MariaDB sequence is a table: its one row is
-    /// logged as row events and its definition is not a replicated table's.
+    /// users and roles, views, triggers, procedures, functions, events, `FLUSH`,
+    /// `ANALYZE`/`OPTIMIZE`/`REPAIR`/`CHECK TABLE`, `SET`, `ALTER DATABASE`, temporary
+    /// tables (`CREATE`/`DROP TEMPORARY TABLE`), transaction control (`BEGIN`, `COMMIT`,
+    /// `XA`, `SAVEPOINT`; these normally never get here), queries, empty and comment-only
+    /// statements. `CREATE SEQUENCE` / `ALTER SEQUENCE` are here too although a MariaDB
+    /// sequence is a table: its one row is logged as row events and its definition is not
+    /// a replicated table's.
     Ignore,
     /// Could not tell what the statement does. `tables` lists any table names the fallback
     /// scanner found after the leading keywords (for statement-based `INSERT`/`UPDATE`/
@@ -743,6 +744,7 @@ fn map_statement(ds: &str, stmt: &Statement) -> Option<Vec<DdlEffect>> {
             }]
         }
         Statement::AlterTable(at) => vec![map_alter(ds, at)?],
+        Statement::CreateIndex(ci) => vec![index_change(obj(ds, &ci.table_name)?, false)],
         Statement::RenameTable(pairs) => {
             let mut out = Vec::with_capacity(pairs.len());
             for p in pairs {
@@ -796,14 +798,8 @@ fn map_statement(ds: &str, stmt: &Statement) -> Option<Vec<DdlEffect>> {
                     .iter()
                     .any(|n| single_name(n).is_some_and(|s| s.eq_ignore_ascii_case("PRIMARY")));
                 match table {
-                    Some(t) if primary => vec![E::AlterTable {
-                        table: obj(ds, t)?,
-                        columns: Vec::new(),
-                        primary_key_changed: true,
-                        other_changes: false,
-                        rename_to: None,
-                    }],
-                    _ => vec![E::Ignore],
+                    Some(t) => vec![index_change(obj(ds, t)?, primary)],
+                    None => vec![E::Ignore],
                 }
             }
             ObjectType::View | ObjectType::Role | ObjectType::User => vec![E::Ignore],
@@ -829,7 +825,6 @@ fn map_statement(ds: &str, stmt: &Statement) -> Option<Vec<DdlEffect>> {
         | Statement::Revoke { .. }
         | Statement::CreateView { .. }
         | Statement::AlterView { .. }
-        | Statement::CreateIndex { .. }
         | Statement::CreateRole { .. }
         | Statement::AlterRole { .. }
         | Statement::CreateUser { .. }
@@ -957,6 +952,18 @@ fn map_alter(ds: &str, at: &AlterTable) -> Option<DdlEffect> {
         other_changes: false,
         rename_to,
     })
+}
+
+/// `CREATE INDEX … ON table` / `DROP INDEX … ON table`: the table's definition changes,
+/// its rows and columns do not (unless the primary key is dropped).
+fn index_change(table: TableRef, primary_key_changed: bool) -> DdlEffect {
+    DdlEffect::AlterTable {
+        table,
+        columns: Vec::new(),
+        primary_key_changed,
+        other_changes: false,
+        rename_to: None,
+    }
 }
 
 /// An unquoted name that is really a MariaDB clause keyword (`ADD SYSTEM VERSIONING`,
@@ -1172,11 +1179,30 @@ mod fallback {
                 }
             }
             "SEQUENCE" => vec![DdlEffect::Ignore],
+            "INDEX" => index_on(ds, c),
+            "SPATIAL" if c.eat_kw("INDEX") => index_on(ds, c),
             o if IGNORED_OBJECTS.contains(&o) => vec![DdlEffect::Ignore],
             o => unknown(
                 scan_tables(ds, c.toks),
                 format!("CREATE {o}: unrecognised object"),
             ),
+        }
+    }
+
+    /// After `CREATE [UNIQUE|FULLTEXT|SPATIAL] INDEX`: `[IF NOT EXISTS] name [USING t] ON
+    /// table (...)`. Without a table name found, nothing a replica follows (as before).
+    fn index_on(ds: &str, mut c: Cur<'_>) -> Vec<DdlEffect> {
+        while c.eat_kw("ONLINE") || c.eat_kw("OFFLINE") {}
+        c.eat_if_exists();
+        if c.ident().is_none() {
+            return vec![DdlEffect::Ignore];
+        }
+        if c.eat_kw("USING") || c.eat_kw("TYPE") {
+            c.bump();
+        }
+        match (c.eat_kw("ON"), c.table_name(ds)) {
+            (true, Some(table)) => vec![super::index_change(table, false)],
+            _ => vec![DdlEffect::Ignore],
         }
     }
 
@@ -1729,18 +1755,10 @@ mod fallback {
                 c.eat_if_exists();
                 let name = c.ident().or_else(|| c.ident_after_dot());
                 let primary = name.is_some_and(|n| n.eq_ignore_ascii_case("PRIMARY"));
-                if !primary {
-                    return vec![DdlEffect::Ignore];
-                }
                 match (c.eat_kw("ON"), c.table_name(ds)) {
-                    (true, Some(table)) => vec![DdlEffect::AlterTable {
-                        table,
-                        columns: Vec::new(),
-                        primary_key_changed: true,
-                        other_changes: false,
-                        rename_to: None,
-                    }],
-                    _ => unknown(Vec::new(), "DROP INDEX PRIMARY without a table"),
+                    (true, Some(table)) => vec![super::index_change(table, primary)],
+                    _ if primary => unknown(Vec::new(), "DROP INDEX PRIMARY without a table"),
+                    _ => vec![DdlEffect::Ignore],
                 }
             }
             o if IGNORED_OBJECTS.contains(&o) => vec![DdlEffect::Ignore],
@@ -2607,9 +2625,6 @@ mod tests {
             "OPTIMIZE TABLE t",
             "REPAIR TABLE t",
             "CHECK TABLE t",
-            "CREATE INDEX i ON t (a)",
-            "CREATE UNIQUE INDEX i ON t (a)",
-            "DROP INDEX i ON t",
             "ALTER DATABASE d CHARACTER SET utf8mb4",
             "ALTER SCHEMA d DEFAULT COLLATE utf8mb4_bin",
             "CREATE SEQUENCE s START WITH 1",
@@ -2633,6 +2648,45 @@ mod tests {
         ] {
             assert_eq!(classify_inner("db", sql), vec![DdlEffect::Ignore], "{sql}");
             assert_eq!(classify("db", sql), vec![DdlEffect::Ignore], "{sql}");
+        }
+    }
+
+    #[test]
+    fn index_statements_change_the_definition_not_the_rows() {
+        let on = |schema: &str, table: &str, primary: bool| {
+            vec![DdlEffect::AlterTable {
+                table: TableRef::new(schema, table),
+                columns: vec![],
+                primary_key_changed: primary,
+                other_changes: false,
+                rename_to: None,
+            }]
+        };
+        for (sql, want) in [
+            ("CREATE INDEX i ON t (a)", on("db", "t", false)),
+            ("CREATE UNIQUE INDEX i ON t (a)", on("db", "t", false)),
+            ("CREATE FULLTEXT INDEX i ON o.t (a)", on("o", "t", false)),
+            ("CREATE SPATIAL INDEX i ON t (g)", on("db", "t", false)),
+            ("CREATE OR REPLACE INDEX i ON t (a)", on("db", "t", false)),
+            (
+                "CREATE INDEX IF NOT EXISTS i ON `t` (a)",
+                on("db", "t", false),
+            ),
+            (
+                "CREATE ONLINE INDEX i USING BTREE ON t (a) ALGORITHM=INPLACE",
+                on("db", "t", false),
+            ),
+            ("DROP INDEX i ON t", on("db", "t", false)),
+            ("DROP INDEX IF EXISTS i ON o.t", on("o", "t", false)),
+            ("DROP INDEX `PRIMARY` ON t", on("db", "t", true)),
+        ] {
+            assert_eq!(classify("db", sql), want, "{sql}");
+            let toks = tokenize(&strip_comments(sql));
+            assert_eq!(
+                fallback::classify_tokens("db", &toks),
+                want,
+                "fallback: {sql}"
+            );
         }
     }
 

@@ -10,12 +10,13 @@
 //! applying JSON diffs, finding a row of a table without a primary key by its
 //! before-image) see the group's own unflushed writes through an in-memory overlay.
 //!
-//! Where a change cannot be followed safely (a schema change other than a rename, a row
-//! image that does not match the catalog, a row that should exist but does not) the table
-//! is copied again: its rows are removed and it enters [`TableState::Recopying`] in the same
-//! batch, a [`RecopyRequest`] goes to the caller, and its changes wait in the `pending`
-//! column family until [`Applier::finish_recopy`] brings the new copy up to date. Other
-//! tables keep applying meanwhile.
+//! Where a change cannot be followed safely (a column change, a row image that does not
+//! match the catalog, a row that should exist but does not) the table is copied again: its
+//! rows are removed and it enters [`TableState::Recopying`] in the same batch, a
+//! [`RecopyRequest`] goes to the caller, and its changes wait in the `pending` column
+//! family until [`Applier::finish_recopy`] brings the new copy up to date. Other tables
+//! keep applying meanwhile. A change that keeps rows and columns (an index, a table
+//! option) only has the table described again (a `definition_only` request).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -42,13 +43,17 @@ use crate::source::table::TableInfo;
 use crate::source::transaction::{Transaction, TxChange};
 use crate::source::value::Value;
 
-/// A table that must be copied (again) by the caller.
+/// A table that must be copied (again) by the caller, or only described again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecopyRequest {
     /// Catalog id of the table.
     pub table_id: u32,
     /// The copy generation to report back to [`Applier::finish_recopy`].
     pub generation: u64,
+    /// Only the definition changed (an index, a table option: `SHOW CREATE TABLE` differs,
+    /// the rows and columns do not): describe the table again, copy no rows, and report
+    /// a [`CopyResult`] with `definition_only` set. The table stays served meanwhile.
+    pub definition_only: bool,
 }
 
 /// What a finished (re)copy reports back.
@@ -66,6 +71,9 @@ pub struct CopyResult {
     pub rows: u64,
     /// Next hidden row id (tables without a primary key).
     pub next_row_id: u64,
+    /// The answer to a `definition_only` request: no rows were copied, `position` is where
+    /// the source was when the table was described.
+    pub definition_only: bool,
 }
 
 /// A table's definition as the catalog keeps it.
@@ -121,6 +129,10 @@ pub struct Applier {
     position: Option<StoredPosition>,
     last_commit_ts: u32,
     requests: Vec<RecopyRequest>,
+    /// Per table, the generation of the latest definition-only request.
+    definition_requests: HashMap<u32, u64>,
+    /// The last definition-only generation handed out (never reused).
+    definition_generation: u64,
     stats: ApplyStats,
     row_buf: Vec<u8>,
     last_lookup: Option<(Arc<TableInfo>, Arc<TableEntry>)>,
@@ -146,6 +158,8 @@ impl Applier {
             position,
             last_commit_ts,
             requests: Vec::new(),
+            definition_requests: HashMap::new(),
+            definition_generation: 0,
             stats: ApplyStats::default(),
             row_buf: Vec::with_capacity(256),
             last_lookup: None,
@@ -378,11 +392,35 @@ impl Applier {
         entry.resume_after = None;
         self.catalog.put(&self.store, &mut self.batch, entry)?;
         self.requests.retain(|r| r.table_id != id);
+        // The copy describes the table after this point; earlier descriptions are stale.
+        self.definition_requests.remove(&id);
         self.requests.push(RecopyRequest {
             table_id: id,
             generation,
+            definition_only: false,
         });
         Ok(())
+    }
+
+    /// Asks for table `id` to be described again (its `SHOW CREATE TABLE` changed, its rows
+    /// did not). While the table is being copied, the copy may have described it before
+    /// the change: it is described again once the copy is done ([`Applier::finish_recopy`]).
+    fn redescribe(&mut self, id: u32) {
+        self.definition_generation += 1;
+        let generation = self.definition_generation;
+        self.definition_requests.insert(id, generation);
+        self.requests
+            .retain(|r| !(r.table_id == id && r.definition_only));
+        if matches!(
+            self.catalog.get(id).map(|e| &e.state),
+            Some(TableState::Streaming)
+        ) {
+            self.requests.push(RecopyRequest {
+                table_id: id,
+                generation,
+                definition_only: true,
+            });
+        }
     }
 
     fn clear_rows(&mut self, id: u32) -> Result<(), StoreError> {
@@ -818,11 +856,15 @@ impl Applier {
                     self.log_table_event(&e, ChangeOp::Ddl, statement, at, commit_ts, index)?;
                     let what = describe_columns(&columns);
                     self.recopy(e.id, format!("ALTER TABLE {what}"))?;
-                } else if rename_to.is_none() {
-                    info!(table = %e.qualified_name(), "ALTER TABLE without column changes: rows unchanged");
                 }
                 if let Some(to) = rename_to {
                     self.rename(&table, &to, statement, at, commit_ts, index)?;
+                }
+                if !changes_rows {
+                    // Rows unchanged, but `SHOW CREATE TABLE` may differ (an index, a table
+                    // option): read the definition again.
+                    info!(table = %e.qualified_name(), "ALTER TABLE without column changes: rows unchanged");
+                    self.redescribe(e.id);
                 }
             }
             DdlEffect::RenameTables(pairs) => {
@@ -897,6 +939,7 @@ impl Applier {
             .delete_range_cf(self.store.cf(CF_PENDING)?, &start, &end);
         self.catalog.remove(&self.store, &mut self.batch, e.id)?;
         self.requests.retain(|r| r.table_id != e.id);
+        self.definition_requests.remove(&e.id);
         Ok(())
     }
 
@@ -935,13 +978,18 @@ impl Applier {
         index: &mut u32,
     ) -> Result<(), StoreError> {
         let keep = self.selection.matches(&to.schema, &to.name);
-        if self.catalog.find(&from.schema, &from.name).is_some()
-            && self.followed(from, at).is_none()
-        {
-            return Ok(()); // the copy is newer than this rename
-        }
-        match self.followed(from, at) {
-            Some(e) if keep => {
+        // `None` also when the copy of `from` is newer than this rename: that copy is of
+        // another table which took the name later, and the renamed one is now `to`.
+        let followed = self.followed(from, at);
+        // Another entry already named `to` was copied after this rename (a later listing or
+        // copy found the table under its new name): it holds the renamed table already.
+        let target = self
+            .catalog
+            .find(&to.schema, &to.name)
+            .filter(|t| followed.as_ref().is_none_or(|f| f.id != t.id))
+            .map(|t| t.id);
+        match followed {
+            Some(e) if keep && target.is_none() => {
                 self.log_table_event(&e, ChangeOp::Ddl, statement, at, commit_ts, index)?;
                 let mut moved = e.clone();
                 moved.create_statement =
@@ -954,9 +1002,16 @@ impl Applier {
                 }
                 moved.schema_version += 1;
                 self.catalog.put(&self.store, &mut self.batch, moved)?;
+                // A copy or description started under the old name finds no such table
+                // (or another one) on the source: start it again under the new name.
+                if let TableState::Recopying { reason, .. } = &e.state {
+                    self.recopy(e.id, reason.clone())?;
+                } else if self.definition_requests.contains_key(&e.id) {
+                    self.redescribe(e.id);
+                }
             }
             Some(e) => self.drop_table(&e, statement, at, commit_ts, index)?,
-            None if keep && self.catalog.find(&to.schema, &to.name).is_none() => {
+            None if keep && target.is_none() => {
                 self.new_table(to, "renamed into the selection")?;
             }
             None => {}
@@ -969,6 +1024,9 @@ impl Applier {
     /// streaming, all before the next transaction. A result for a superseded generation
     /// (the table changed again meanwhile) is ignored.
     pub fn finish_recopy(&mut self, result: CopyResult) -> Result<bool, StoreError> {
+        if result.definition_only {
+            return self.finish_redescribe(result);
+        }
         self.flush()?;
         let Some(entry) = self.catalog.get(result.table_id).cloned() else {
             return Ok(false);
@@ -1006,7 +1064,46 @@ impl Applier {
         }
         self.group = self.group.max(1);
         self.flush()?;
+        if self.definition_requests.contains_key(&result.table_id) {
+            // The definition changed while the table was copied, maybe after the copy
+            // described it.
+            self.redescribe(result.table_id);
+        }
         info!(table = %entry.qualified_name(), rows = result.rows, replayed, position = %result.position, "copy done; the table is live");
+        Ok(true)
+    }
+
+    /// Takes a definition read again after a change that kept the rows, if it answers the
+    /// latest request, the table is still served and its columns and name are the ones the
+    /// catalog has. Otherwise a later change superseded it, and that change has the table
+    /// described again itself (a copy, or another definition request).
+    fn finish_redescribe(&mut self, result: CopyResult) -> Result<bool, StoreError> {
+        if self.definition_requests.get(&result.table_id) != Some(&result.generation) {
+            return Ok(false);
+        }
+        self.definition_requests.remove(&result.table_id);
+        let Some(entry) = self.catalog.get(result.table_id).cloned() else {
+            return Ok(false);
+        };
+        let d = &result.description;
+        if !entry.is_served() || entry.info.as_ref() != Some(&d.info) {
+            return Ok(false);
+        }
+        if entry.create_statement == d.create_statement
+            && entry.column_types == d.column_types
+            && entry.defaults == d.defaults
+        {
+            return Ok(true);
+        }
+        self.flush()?;
+        let mut updated = entry;
+        updated.column_types = d.column_types.clone();
+        updated.defaults = d.defaults.clone();
+        updated.create_statement = d.create_statement.clone();
+        updated.schema_version += 1;
+        self.catalog.put(&self.store, &mut self.batch, updated)?;
+        self.group = self.group.max(1);
+        self.flush()?;
         Ok(true)
     }
 

@@ -410,6 +410,7 @@ fn a_mismatched_image_recopies_holds_changes_and_replays_those_after_the_copy() 
             position: pos(300),
             rows: 1,
             next_row_id: 1,
+            definition_only: false,
         })
         .unwrap();
     assert!(done);
@@ -429,6 +430,183 @@ fn a_mismatched_image_recopies_holds_changes_and_replays_those_after_the_copy() 
             position: pos(300),
             rows: 0,
             next_row_id: 1,
+            definition_only: false,
         })
         .unwrap());
+}
+
+/// A transaction holding one DDL statement (default database `db`) at `at`.
+fn ddl(at: u64, statement: &str) -> Transaction {
+    let mut t = tx(at, vec![], true);
+    t.changes = vec![TxChange::Ddl {
+        schema: "db".into(),
+        statement: statement.into(),
+    }];
+    t
+}
+
+/// A finished copy or description of `db.<name>` for `req`, with `table(true)`'s columns.
+fn described(req: &RecopyRequest, name: &str, create: &str) -> CopyResult {
+    CopyResult {
+        table_id: req.table_id,
+        generation: req.generation,
+        description: TableDescription {
+            info: TableInfo {
+                name: name.into(),
+                ..(*table(true)).clone()
+            },
+            column_types: vec!["int(11)".into(), "varchar(20)".into(), "longtext".into()],
+            defaults: vec![None; 3],
+            create_statement: create.into(),
+            rows_estimate: 0,
+        },
+        position: pos(900),
+        rows: 0,
+        next_row_id: 1,
+        definition_only: req.definition_only,
+    }
+}
+
+fn entry_of(a: &Applier, name: &str) -> TableEntry {
+    a.catalog().find("db", name).cloned().unwrap()
+}
+
+#[test]
+fn a_table_renamed_while_it_is_copied_is_copied_again_under_its_new_name() {
+    let (_d, store, mut a) = setup(true, vec![]);
+    let id = entry_of(&a, "t").id;
+    a.apply(&ddl(100, "ALTER TABLE t ADD COLUMN z INT DEFAULT 1"))
+        .unwrap();
+    let first = a.take_requests();
+    assert_eq!(first.len(), 1);
+    assert!(!first[0].definition_only);
+    // The copy task may look for `db.t` after the source renamed it: it finds nothing
+    // (or another table), so the rename starts a new generation under the new name.
+    a.apply(&ddl(200, "RENAME TABLE t TO u")).unwrap();
+    let second = a.take_requests();
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_eq!(second[0].table_id, id);
+    assert_eq!(second[0].generation, first[0].generation + 1);
+    assert!(a.catalog().find("db", "t").is_none());
+    assert!(matches!(
+        entry_of(&a, "u").state,
+        TableState::Recopying { .. }
+    ));
+    // An index added meanwhile: the copy may describe the table before it.
+    a.apply(&ddl(300, "ALTER TABLE u ADD INDEX by_v (v)"))
+        .unwrap();
+    assert_eq!(a.take_requests(), []);
+    // The superseded copy is ignored, the new one makes `db.u` live, then the definition
+    // is read again.
+    assert!(!a.finish_recopy(described(&first[0], "t", "old")).unwrap());
+    assert!(a.finish_recopy(described(&second[0], "u", "new")).unwrap());
+    assert_eq!(entry_of(&a, "u").state, TableState::Streaming);
+    let snap = Snapshot::new(&store).unwrap();
+    assert_eq!(
+        snap.catalog.find("db", "u").unwrap().create_statement,
+        "new"
+    );
+    drop(snap);
+    let again = a.take_requests();
+    assert_eq!(again.len(), 1);
+    assert!(again[0].definition_only);
+    assert!(a
+        .finish_recopy(described(&again[0], "u", "with by_v"))
+        .unwrap());
+    assert_eq!(entry_of(&a, "u").create_statement, "with by_v");
+}
+
+#[test]
+fn an_index_only_change_reads_the_definition_again_and_keeps_serving() {
+    let (_d, store, mut a) = setup(true, vec![]);
+    let id = entry_of(&a, "t").id;
+    a.apply(&tx(
+        50,
+        vec![(RowKind::Insert, None, Some(full(1, "a", "{}")))],
+        true,
+    ))
+    .unwrap();
+    a.apply(&ddl(100, "ALTER TABLE t ADD INDEX by_v (v)"))
+        .unwrap();
+    let req = a.take_requests();
+    assert_eq!(req.len(), 1);
+    assert!(req[0].definition_only);
+    assert_eq!(req[0].table_id, id);
+    assert_eq!(ids(&store), [1], "still served, rows kept");
+    assert!(a
+        .finish_recopy(described(&req[0], "t", "CREATE TABLE `t` (... KEY `by_v`)"))
+        .unwrap());
+    let e = Snapshot::new(&store)
+        .unwrap()
+        .catalog
+        .find("db", "t")
+        .cloned()
+        .unwrap();
+    assert_eq!(e.create_statement, "CREATE TABLE `t` (... KEY `by_v`)");
+    assert_eq!(e.state, TableState::Streaming);
+    assert_eq!(ids(&store), [1]);
+
+    // A description that started under the old name is superseded by a rename; one whose
+    // columns differ from the catalog's (a later column change) is not taken.
+    a.apply(&ddl(200, "CREATE INDEX by_id ON t (id)")).unwrap();
+    let created = a.take_requests();
+    assert_eq!(created.len(), 1);
+    assert!(created[0].definition_only);
+    a.apply(&ddl(300, "DROP INDEX by_v ON t")).unwrap();
+    let old = a.take_requests();
+    assert_eq!(old.len(), 1);
+    assert!(old[0].generation > created[0].generation);
+    assert!(!a
+        .finish_recopy(described(&created[0], "t", "stale"))
+        .unwrap());
+    a.apply(&ddl(400, "RENAME TABLE t TO u")).unwrap();
+    let renamed = a.take_requests();
+    assert_eq!(renamed.len(), 1);
+    assert!(renamed[0].definition_only);
+    assert!(renamed[0].generation > old[0].generation);
+    assert!(!a.finish_recopy(described(&old[0], "t", "stale")).unwrap());
+    let mut other_columns = described(&renamed[0], "u", "other");
+    other_columns.description.info.columns.pop();
+    assert!(!a.finish_recopy(other_columns).unwrap());
+    assert_eq!(
+        entry_of(&a, "u").create_statement,
+        "CREATE TABLE `u` (... KEY `by_v`)"
+    );
+}
+
+#[test]
+fn renames_meet_copies_made_after_them() {
+    let (_d, store, a) = setup(true, vec![]);
+    let t = entry_of(&a, "t");
+    // `db.u` was listed and copied (at :500) after `db.t` became `db.u` (at :200).
+    let mut batch = WriteBatch::default();
+    let mut catalog = Catalog::load(&store).unwrap();
+    let u_id = catalog.allocate_id(&store, &mut batch).unwrap();
+    let mut u = t.clone();
+    u.id = u_id;
+    u.name = "u".into();
+    u.segments = vec![Segment {
+        upto: None,
+        position: pos(500),
+    }];
+    catalog.put(&store, &mut batch, u).unwrap();
+    store.write(batch).unwrap();
+    let mut a = Applier::new(store.clone(), Default::default()).unwrap();
+    a.apply(&ddl(200, "RENAME TABLE t TO u")).unwrap();
+    assert!(
+        a.catalog().find("db", "t").is_none(),
+        "the old entry is dropped"
+    );
+    assert_eq!(entry_of(&a, "u").id, u_id, "the newer copy stays");
+    assert_eq!(a.catalog().tables().count(), 1);
+
+    // `db.u`'s copy (at :500) is newer than a rename at :300 of an older `db.u`: that
+    // table is now `db.v`, which needs a copy of its own.
+    a.apply(&ddl(300, "RENAME TABLE u TO v")).unwrap();
+    assert_eq!(entry_of(&a, "u").id, u_id);
+    assert!(matches!(
+        entry_of(&a, "v").state,
+        TableState::Recopying { .. }
+    ));
+    assert_eq!(a.take_requests().len(), 1);
 }
