@@ -412,7 +412,9 @@ async fn stream_and_apply(
     });
 
     let guard = CopyGuard::default();
-    let (done_tx, mut done_rx) = mpsc::channel::<Result<Option<CopyResult>, String>>(16);
+    // A finished copy: (table, result); a failed one is retried later for that table only.
+    let (done_tx, mut done_rx) = mpsc::channel::<(u32, Result<Option<CopyResult>, String>)>(16);
+    let mut retries: Vec<(Instant, u32, String)> = Vec::new();
     let mut copies_running = 0usize;
     let launch = |req: RecopyRequest, applier: &Applier, running: &mut usize| {
         let Some(entry) = applier.catalog().get(req.table_id) else {
@@ -449,7 +451,7 @@ async fn stream_and_apply(
                 .await
             }
             .map_err(|e| format!("copy of {schema}.{name}: {e}"));
-            let _ = done_tx.send(r).await;
+            let _ = done_tx.send((req.table_id, r)).await;
         });
     };
     // Tables left mid-recopy by a previous run start over.
@@ -462,7 +464,7 @@ async fn stream_and_apply(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut ended = false;
     loop {
-        if ended && mode.stop_at_end && copies_running == 0 {
+        if ended && mode.stop_at_end && copies_running == 0 && retries.is_empty() {
             break;
         }
         tokio::select! {
@@ -496,24 +498,36 @@ async fn stream_and_apply(
             done = done_rx.recv() => {
                 copies_running = copies_running.saturating_sub(1);
                 match done {
-                    Some(Ok(Some(result))) => { applier.finish_recopy(result)?; }
-                    Some(Ok(None)) => {}
-                    Some(Err(e)) => {
-                        // The source hiccupped: try again (a fresh generation).
+                    Some((_, Ok(Some(result)))) => { applier.finish_recopy(result)?; }
+                    Some((_, Ok(None))) | None => {}
+                    Some((table_id, Err(e))) => {
+                        // The source hiccupped: copy that table again a little later (a
+                        // fresh generation), while everything else keeps applying.
                         error!("{e}; retrying in 5 s");
-                        tokio::time::sleep(Duration::from_secs(5)).await;
-                        for req in resume_recopies(&store, &mut applier)? {
-                            launch(req, &applier, &mut copies_running);
-                        }
+                        status.set_last_error(&e);
+                        retries.push((Instant::now() + Duration::from_secs(5), table_id, e));
                     }
-                    None => {}
                 }
                 for req in applier.take_requests() {
                     launch(req, &applier, &mut copies_running);
                 }
             }
             _ = tick.tick() => {
+                let now = Instant::now();
+                let (due, later): (Vec<_>, Vec<_>) = retries.drain(..).partition(|r| r.0 <= now);
+                retries = later;
+                for (_, table_id, reason) in due {
+                    let recopying = applier.catalog().get(table_id).is_some_and(|e| {
+                        matches!(e.state, TableState::Recopying { .. })
+                    });
+                    if recopying {
+                        applier.restart_recopy(table_id, format!("retry after: {reason}"))?;
+                    }
+                }
                 applier.flush()?;
+                for req in applier.take_requests() {
+                    launch(req, &applier, &mut copies_running);
+                }
                 status.set_caught_up(rx.is_empty());
                 status.write(applier.position(), applier.last_commit_ts(), applier.stats());
                 if !retention.is_zero() && last_prune.elapsed() > Duration::from_secs(60) {

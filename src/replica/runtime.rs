@@ -100,6 +100,11 @@ impl RuntimeStatus {
         self.flush();
     }
 
+    /// Records an error the replica recovers from (it keeps running).
+    pub fn set_last_error(&self, error: &str) {
+        self.with(|i| i.snap.last_error = Some(error.into()));
+    }
+
     /// Records the stream's reconnect count.
     pub fn set_reconnects(&self, n: u64) {
         self.with(|i| i.snap.reconnects = n);
