@@ -169,7 +169,21 @@ pub async fn run_observed(
 
     if store.get_meta::<bool>("initial-copy-done")? != Some(true) {
         status.set_state("copying");
-        initial_copy(&store, &source, &selection, settings).await?;
+        // The source going away (restart, network) interrupts the copy; it is resumable,
+        // so continue it once the source is back, as a restart of replicant would.
+        let mut backoff = Duration::from_millis(250);
+        loop {
+            match initial_copy(&store, &source, &selection, settings).await {
+                Ok(()) => break,
+                Err(ReplicaError::Source(e)) if e.is_transient() => {
+                    warn!(error = %e, wait = ?backoff, "initial copy interrupted; resuming it");
+                    status.set_last_error(&e.to_string());
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
     stream_and_apply(store, source, selection, settings, mode, status, visible).await
 }
