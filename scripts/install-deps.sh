@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages replicant's build and tests need on Debian/Ubuntu:
 # clang + libclang-dev (RocksDB bindings, from the store stage on), MariaDB server and
-# client (the test harness starts private mariadbd processes), sysbench (benchmarks).
+# client (the test harness starts private mariadbd processes), sysbench (the write load of
+# integration/tests/crash.rs, and benchmarks).
 # Safe to run repeatedly: installs only what is missing. Needs root (or sudo).
 set -euo pipefail
 
@@ -12,7 +13,7 @@ have clang || need+=(clang)
 { have mariadbd || [ -x /usr/sbin/mariadbd ]; } || need+=(mariadb-server)
 have mariadb || need+=(mariadb-client)
 have mariadb-install-db || need+=(mariadb-server)
-if [ "${REPLICANT_INSTALL_SYSBENCH:-0}" = 1 ]; then have sysbench || need+=(sysbench); fi
+have sysbench || need+=(sysbench)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "install-deps: everything is installed"
