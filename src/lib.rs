@@ -11,3 +11,4 @@ pub mod replica;
 pub mod source;
 pub mod store;
 pub mod tail;
+pub mod testing;

@@ -11,11 +11,21 @@ pub type TextRow = Vec<Option<Vec<u8>>>;
 
 /// The source's rows of `table` as the text protocol sends them, sorted.
 pub async fn source_rows(db: &MariaDb, table: &str) -> Vec<TextRow> {
+    let mut out = source_query(db, &format!("SELECT * FROM {table}")).await;
+    out.sort();
+    out
+}
+
+/// The source's rows of a query (session time zone UTC), as the text protocol sends
+/// them, in the order returned.
+pub async fn source_query(db: &MariaDb, sql: &str) -> Vec<TextRow> {
     let mut conn = db.root_conn().await;
     conn.query_drop("SET time_zone = '+00:00'").await.unwrap();
-    let rows: Vec<mysql_async::Row> = conn.query(format!("SELECT * FROM {table}")).await.unwrap();
-    let mut out: Vec<TextRow> = rows
-        .into_iter()
+    let rows: Vec<mysql_async::Row> = conn
+        .query(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.into_iter()
         .map(|r| {
             r.unwrap()
                 .into_iter()
@@ -26,9 +36,19 @@ pub async fn source_rows(db: &MariaDb, table: &str) -> Vec<TextRow> {
                 })
                 .collect()
         })
-        .collect();
-    out.sort();
-    out
+        .collect()
+}
+
+/// Runs statements as root in one session (time zone UTC), panicking with the statement
+/// that failed.
+pub async fn run_statements(db: &MariaDb, statements: &[&str]) {
+    let mut conn = db.root_conn().await;
+    conn.query_drop("SET time_zone = '+00:00'").await.unwrap();
+    for s in statements {
+        conn.query_drop(*s)
+            .await
+            .unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
 }
 
 /// A cell for assertion messages: text when printable, else hex; long values shortened.

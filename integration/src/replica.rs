@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
-use mysql_async::prelude::Queryable;
 use replicant::config::run::{resolve, RunArgs, RunSettings};
 use replicant::replica::{run_with, RunMode};
 use replicant::source::text::render;
 use replicant::store::read::Snapshot;
 use replicant::store::Store;
 
+pub use crate::fixtures::{run_statements, source_query};
 use crate::fixtures::{show, TextRow};
 use crate::MariaDb;
 
@@ -59,28 +59,6 @@ pub fn replica_rows(dir: &Path, schema: &str, table: &str) -> Option<Vec<TextRow
             })
             .collect(),
     )
-}
-
-/// The source's rows of a query, as the text protocol sends them, in the order returned.
-pub async fn source_query(db: &MariaDb, sql: &str) -> Vec<TextRow> {
-    let mut conn = db.root_conn().await;
-    conn.query_drop("SET time_zone = '+00:00'").await.unwrap();
-    let rows: Vec<mysql_async::Row> = conn
-        .query(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    rows.into_iter()
-        .map(|r| {
-            r.unwrap()
-                .into_iter()
-                .map(|v| match v {
-                    mysql_async::Value::NULL => None,
-                    mysql_async::Value::Bytes(b) => Some(b),
-                    other => panic!("text protocol returned {other:?}"),
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// Asserts two row lists are equal, naming the first differing row and columns.

@@ -29,15 +29,7 @@ use replicant::store::catalog::TableEntry;
 use replicant::store::read::Snapshot;
 use replicant::store::Store;
 
-async fn run(db: &MariaDb, statements: &[&str]) {
-    let mut conn = db.root_conn().await;
-    conn.query_drop("SET time_zone = '+00:00'").await.unwrap();
-    for s in statements {
-        conn.query_drop(*s)
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
-}
+use integration::fixtures::run_statements as run;
 
 /// The replica's catalog entry of `schema.table`, if any.
 fn entry(dir: &Path, schema: &str, table: &str) -> Option<TableEntry> {

@@ -12,20 +12,7 @@ use replicant::source::table::{types, ColumnInfo};
 use replicant::source::value::{Date, DateTime, Time, Timestamp, Value};
 use replicant::store::keys::{encode_key, general_ci_weight, order_is_exact};
 
-/// xorshift64*: deterministic random keys.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use replicant::testing::XorShift as Rng;
 
 fn col(column_type: u8, meta: u16, unsigned: bool, collation: Option<u16>) -> ColumnInfo {
     ColumnInfo {
@@ -103,7 +90,7 @@ fn cases(ids: &dyn Fn(&str) -> u16) -> Vec<Case> {
             name: "int",
             ddl: "INT",
             col: col(types::LONG, 0, false, None),
-            literal: |r| (r.next() as i32 >> r.below(31)).to_string(),
+            literal: |r| (r.bits() as i32 >> r.below(31)).to_string(),
             select: "pk",
             parse: |s| Value::Int(s.parse().unwrap()),
         },
@@ -111,7 +98,7 @@ fn cases(ids: &dyn Fn(&str) -> u16) -> Vec<Case> {
             name: "bigint_unsigned",
             ddl: "BIGINT UNSIGNED",
             col: col(types::LONGLONG, 0, true, None),
-            literal: |r| (r.next() >> r.below(64)).to_string(),
+            literal: |r| (r.bits() >> r.below(64)).to_string(),
             select: "pk",
             parse: |s| Value::UInt(s.parse().unwrap()),
         },
@@ -123,7 +110,7 @@ fn cases(ids: &dyn Fn(&str) -> u16) -> Vec<Case> {
                 let sign = if r.below(2) == 0 { "-" } else { "" };
                 format!(
                     "{sign}{}.{:06}",
-                    r.next() % 10u64.pow(r.below(15) as u32 + 1),
+                    r.bits() % 10u64.pow(r.below(15) as u32 + 1),
                     r.below(1_000_000)
                 )
             },

@@ -5,9 +5,8 @@
 //! `status` reports where the replica stands.
 
 use integration::fixtures::TYPE_TABLES;
-use integration::replica::{assert_table_matches, replica_rows, settings, sync};
+use integration::replica::{assert_table_matches, replica_rows, run_statements, settings, sync};
 use integration::MariaDb;
-use mysql_async::prelude::Queryable;
 use replicant::replica::status::report;
 use replicant::store::changelog::{self, ChangeOp};
 use replicant::store::read::Snapshot;
@@ -16,16 +15,6 @@ use replicant::store::Store;
 /// `ORDER BY` of each type table (all keyed by `id` except `nopk`).
 fn order_of(table: &str) -> Option<&'static str> {
     (table != "nopk").then_some("id")
-}
-
-async fn run_statements(db: &MariaDb, statements: &[&str]) {
-    let mut conn = db.root_conn().await;
-    conn.query_drop("SET time_zone = '+00:00'").await.unwrap();
-    for s in statements {
-        conn.query_drop(*s)
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -290,21 +290,7 @@ async fn add_new_tables(
             continue;
         }
         let id = catalog.allocate_id(store, &mut batch)?;
-        let entry = TableEntry {
-            id,
-            schema,
-            name,
-            info: None,
-            column_types: vec![],
-            defaults: vec![],
-            create_statement: String::new(),
-            schema_version: 0,
-            state: TableState::Copying,
-            segments: vec![],
-            resume_after: None,
-            rows_copied: 0,
-            rows_estimate: 0,
-        };
+        let entry = TableEntry::new(id, &schema, &name, TableState::Copying);
         catalog.put(store, &mut batch, entry)?;
         added += 1;
     }

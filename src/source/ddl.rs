@@ -2847,19 +2847,7 @@ mod tests {
         }
     }
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            // xorshift64*
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::testing::XorShift as Rng;
 
     #[test]
     fn never_panics_on_prefixes() {
@@ -2882,8 +2870,8 @@ mod tests {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         // random bytes
         for _ in 0..2000 {
-            let len = rng.below(80);
-            let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            let len = rng.index(80);
+            let bytes: Vec<u8> = (0..len).map(|_| rng.bits() as u8).collect();
             let s = String::from_utf8_lossy(&bytes);
             assert!(!classify("db", &s).is_empty());
             assert!(!classify_inner("db", &s).is_empty());
@@ -2967,11 +2955,11 @@ mod tests {
             "表",
         ];
         for _ in 0..5000 {
-            let len = rng.below(14);
+            let len = rng.index(14);
             let mut s = String::new();
             for _ in 0..len {
-                s.push_str(vocab[rng.below(vocab.len())]);
-                if rng.below(4) != 0 {
+                s.push_str(vocab[rng.index(vocab.len())]);
+                if rng.index(4) != 0 {
                     s.push(' ');
                 }
             }

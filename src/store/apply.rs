@@ -946,24 +946,15 @@ impl Applier {
     /// A table that enters the selection: a catalog entry to be copied.
     fn new_table(&mut self, t: &TableRef, why: &str) -> Result<(), StoreError> {
         let id = self.catalog.allocate_id(&self.store, &mut self.batch)?;
-        let entry = TableEntry {
+        let entry = TableEntry::new(
             id,
-            schema: t.schema.clone(),
-            name: t.name.clone(),
-            info: None,
-            column_types: vec![],
-            defaults: vec![],
-            create_statement: String::new(),
-            schema_version: 0,
-            state: TableState::Recopying {
+            &t.schema,
+            &t.name,
+            TableState::Recopying {
                 reason: why.into(),
                 generation: 0,
             },
-            segments: vec![],
-            resume_after: None,
-            rows_copied: 0,
-            rows_estimate: 0,
-        };
+        );
         self.catalog.put(&self.store, &mut self.batch, entry)?;
         self.recopy(id, why.into())
     }

@@ -181,6 +181,25 @@ pub struct TableEntry {
 }
 
 impl TableEntry {
+    /// A table not described or copied yet.
+    pub fn new(id: u32, schema: &str, name: &str, state: TableState) -> TableEntry {
+        TableEntry {
+            id,
+            schema: schema.to_string(),
+            name: name.to_string(),
+            info: None,
+            column_types: vec![],
+            defaults: vec![],
+            create_statement: String::new(),
+            schema_version: 0,
+            state,
+            segments: vec![],
+            resume_after: None,
+            rows_copied: 0,
+            rows_estimate: 0,
+        }
+    }
+
     /// `schema.table`.
     pub fn qualified_name(&self) -> String {
         format!("{}.{}", self.schema, self.name)

@@ -1393,32 +1393,18 @@ mod tests {
 
     // ---- robustness -----------------------------------------------------------------------
 
-    /// xorshift64*: deterministic pseudo-random numbers without a dependency.
-    struct Rng(u64);
+    use crate::testing::XorShift as Rng;
 
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-
-        /// A string built from JSON- and path-significant pieces.
-        fn garbage(&mut self, max_len: usize) -> String {
-            const PIECES: &[&str] = &[
-                "{", "}", "[", "]", "\"", ":", ",", ".", "$", "\\", "\\u", "\\ud800", " ", "0",
-                "1", "9", "-", "+", "e", "E", "a", "b", "é", "😀", "\u{0}", "\n", "true", "false",
-                "null", "last", "-1", "to", "*", "**", "\"a\"", "\"b\"", "[0]", "[last]", ".a",
-                ".b", "1.5", "\\\"", "\u{7f}",
-            ];
-            let len = self.below(max_len + 1);
-            (0..len).map(|_| PIECES[self.below(PIECES.len())]).collect()
-        }
+    /// A string built from JSON- and path-significant pieces.
+    fn garbage(rng: &mut Rng, max_len: usize) -> String {
+        const PIECES: &[&str] = &[
+            "{", "}", "[", "]", "\"", ":", ",", ".", "$", "\\", "\\u", "\\ud800", " ", "0", "1",
+            "9", "-", "+", "e", "E", "a", "b", "é", "😀", "\u{0}", "\n", "true", "false", "null",
+            "last", "-1", "to", "*", "**", "\"a\"", "\"b\"", "[0]", "[last]", ".a", ".b", "1.5",
+            "\\\"", "\u{7f}",
+        ];
+        let len = rng.index(max_len + 1);
+        (0..len).map(|_| PIECES[rng.index(PIECES.len())]).collect()
     }
 
     #[test]
@@ -1446,25 +1432,25 @@ mod tests {
         let mut applied = 0;
         for round in 0..20_000 {
             let base = if round % 3 == 0 {
-                rng.garbage(30)
+                garbage(&mut rng, 30)
             } else {
-                docs[rng.below(docs.len())].to_string()
+                docs[rng.index(docs.len())].to_string()
             };
-            let n = rng.below(4);
+            let n = rng.index(4);
             let diffs: Vec<JsonDiff> = (0..n)
                 .map(|_| {
-                    let path = if rng.below(2) == 0 {
-                        paths[rng.below(paths.len())].to_string()
+                    let path = if rng.index(2) == 0 {
+                        paths[rng.index(paths.len())].to_string()
                     } else {
-                        format!("${}", rng.garbage(6))
+                        format!("${}", garbage(&mut rng, 6))
                     };
-                    let value = match rng.below(4) {
+                    let value = match rng.index(4) {
                         0 => None,
-                        1 => Some(rng.garbage(10)),
-                        _ => Some(docs[rng.below(docs.len())].to_string()),
+                        1 => Some(garbage(&mut rng, 10)),
+                        _ => Some(docs[rng.index(docs.len())].to_string()),
                     };
                     JsonDiff {
-                        operation: ops[rng.below(3)],
+                        operation: ops[rng.index(3)],
                         path,
                         value,
                     }

@@ -906,23 +906,7 @@ mod tests {
 
     use super::*;
 
-    /// xorshift64*: a small deterministic generator for property-style tests.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-        fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-            &xs[self.below(xs.len() as u64) as usize]
-        }
-    }
+    use crate::testing::XorShift as Rng;
 
     fn col(column_type: u8, meta: u16, unsigned: bool, collation: Option<u16>) -> ColumnInfo {
         ColumnInfo {
@@ -1002,7 +986,7 @@ mod tests {
                 |r| {
                     Value::Int(match r.below(3) {
                         0 => *r.pick(&edge),
-                        1 => r.next() as i64 >> r.below(63),
+                        1 => r.bits() as i64 >> r.below(63),
                         _ => r.below(1000) as i64 - 500,
                     })
                 },
@@ -1014,7 +998,7 @@ mod tests {
             check(
                 &col(t, 0, true, None),
                 400,
-                |r| Value::UInt(r.next() >> r.below(64)),
+                |r| Value::UInt(r.bits() >> r.below(64)),
                 |a, b| match (a, b) {
                     (Value::UInt(a), Value::UInt(b)) => a.cmp(b),
                     _ => unreachable!(),
@@ -1054,7 +1038,7 @@ mod tests {
                 Value::Double(if r.below(3) == 0 {
                     *r.pick(&edge)
                 } else {
-                    let f = f64::from_bits(r.next());
+                    let f = f64::from_bits(r.bits());
                     if f.is_nan() {
                         1.5
                     } else {
@@ -1071,7 +1055,7 @@ mod tests {
             &col(types::FLOAT, 4, false, None),
             500,
             |r| {
-                let f = f32::from_bits(r.next() as u32);
+                let f = f32::from_bits(r.bits() as u32);
                 Value::Float(if f.is_nan() { -0.0 } else { f })
             },
             |a, b| match (a, b) {
@@ -1281,7 +1265,7 @@ mod tests {
             400,
             |r| {
                 Value::Timestamp(Timestamp {
-                    seconds: r.next() as u32,
+                    seconds: r.bits() as u32,
                     micros: r.below(1000) as u32 * 1000,
                     fsp: 3,
                 })
@@ -1316,7 +1300,7 @@ mod tests {
             &col(types::BIT, 8 << 8, false, None),
             300,
             |r| Value::Bit {
-                bits: r.next() >> r.below(64),
+                bits: r.bits() >> r.below(64),
                 width: 64,
             },
             |a, b| match (a, b) {
@@ -1336,7 +1320,7 @@ mod tests {
         check(
             &col(types::SET, 0xf8 << 8 | 8, false, Some(45)),
             300,
-            |r| Value::Set(r.next() >> r.below(64)),
+            |r| Value::Set(r.bits() >> r.below(64)),
             |a, b| match (a, b) {
                 (Value::Set(a), Value::Set(b)) => a.cmp(b),
                 _ => unreachable!(),
