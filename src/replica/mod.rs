@@ -343,6 +343,12 @@ async fn copy_tables(
     Ok(total)
 }
 
+/// A commit group also ends (at a transaction boundary) once its batch holds this many
+/// bytes: the batch and the applier's overlay of it are in memory until the write, so
+/// grouping by count alone lets a backlog of large transactions (e.g. 10,000-row
+/// `INSERT … SELECT`s) build batches of hundreds of MB.
+const GROUP_COMMIT_MAX_BYTES: usize = 32 << 20;
+
 /// What the apply loop waits for.
 enum Event {
     Transaction(Transaction),
@@ -360,6 +366,7 @@ async fn stream_and_apply(
     visible: tokio::sync::watch::Sender<Option<StoredPosition>>,
 ) -> Result<(), ReplicaError> {
     let mut applier = Applier::new(store.clone(), selection.clone())?;
+    applier.keep_changelog(!settings.changelog_retention.is_zero());
     let start: StoredPosition = store
         .get_meta("position")?
         .ok_or_else(|| StoreError::Corrupt("no stored position after the copy".into()))?;
@@ -485,7 +492,9 @@ async fn stream_and_apply(
                             return Err(e.into());
                         }
                     }
-                    if applier.group_len() < settings.group_commit_max {
+                    if applier.group_len() < settings.group_commit_max
+                        && applier.group_bytes() < GROUP_COMMIT_MAX_BYTES
+                    {
                         next = rx.try_recv().ok();
                     }
                 }
@@ -530,7 +539,9 @@ async fn stream_and_apply(
                 }
                 status.set_caught_up(rx.is_empty());
                 status.write(applier.position(), applier.last_commit_ts(), applier.stats());
-                if !retention.is_zero() && last_prune.elapsed() > Duration::from_secs(60) {
+                // Retention 0 keeps none: nothing is logged, and records an earlier run
+                // logged go at the first pruning.
+                if last_prune.elapsed() > Duration::from_secs(60) {
                     last_prune = Instant::now();
                     let cutoff = now_secs().saturating_sub(retention.as_secs()) as u32;
                     match changelog::prune(&store, cutoff) {

@@ -136,6 +136,9 @@ pub struct Applier {
     stats: ApplyStats,
     row_buf: Vec<u8>,
     last_lookup: Option<(Arc<TableInfo>, Arc<TableEntry>)>,
+    /// Whether applied changes are recorded in the change log (`--changelog-retention 0`
+    /// keeps none).
+    changelog: bool,
 }
 
 impl Applier {
@@ -163,6 +166,7 @@ impl Applier {
             stats: ApplyStats::default(),
             row_buf: Vec::with_capacity(256),
             last_lookup: None,
+            changelog: true,
         };
         let hidden: Vec<u32> = a
             .catalog
@@ -200,6 +204,17 @@ impl Applier {
     /// Transactions in the unflushed group.
     pub fn group_len(&self) -> usize {
         self.group
+    }
+
+    /// Whether to record applied changes in the change log (default true). Off for
+    /// `--changelog-retention 0`, which keeps none.
+    pub fn keep_changelog(&mut self, keep: bool) {
+        self.changelog = keep;
+    }
+
+    /// Bytes of the unflushed group's batch (rows, change log, catalog).
+    pub fn group_bytes(&self) -> usize {
+        self.batch.size_in_bytes()
     }
 
     /// Tables to copy, requested since the last call (only once their state is durable).
@@ -744,6 +759,10 @@ impl Applier {
         ctx: &Ctx<'_>,
         index: &mut u32,
     ) -> Result<(), StoreError> {
+        if !self.changelog {
+            *index += 1;
+            return Ok(());
+        }
         let plain = |r: &Row| -> Vec<Value> {
             r.iter().map(|v| v.clone().unwrap_or(Value::Null)).collect()
         };
@@ -773,6 +792,10 @@ impl Applier {
         commit_ts: u32,
         index: &mut u32,
     ) -> Result<(), StoreError> {
+        if !self.changelog {
+            *index += 1;
+            return Ok(());
+        }
         let record = ChangeRecord {
             schema: entry.schema.clone(),
             table: entry.name.clone(),

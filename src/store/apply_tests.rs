@@ -194,6 +194,38 @@ fn full_images_insert_update_delete_with_position_and_change_log() {
 }
 
 #[test]
+fn without_a_change_log_rows_and_position_are_still_written() {
+    let (_d, store, mut a) = setup(true, vec![]);
+    a.keep_changelog(false);
+    a.apply(&tx(
+        100,
+        vec![
+            (RowKind::Insert, None, Some(full(1, "a", "1"))),
+            (RowKind::Insert, None, Some(full(2, "b", "1"))),
+        ],
+        true,
+    ))
+    .unwrap();
+    a.apply(&tx(
+        200,
+        vec![(RowKind::Delete, Some(full(1, "a", "1")), None)],
+        true,
+    ))
+    .unwrap();
+    a.flush().unwrap();
+    assert_eq!(ids(&store), [2]);
+    assert_eq!(Snapshot::new(&store).unwrap().position, Some(pos(200)));
+    let logged = store
+        .db()
+        .iterator_cf(
+            store.cf(CF_CHANGELOG).unwrap(),
+            rocksdb::IteratorMode::Start,
+        )
+        .count();
+    assert_eq!(logged, 0, "retention 0 keeps no change log");
+}
+
+#[test]
 fn partial_images_and_json_diffs_merge_with_the_stored_row_even_within_a_group() {
     let (_d, store, mut a) = setup(true, vec![]);
     a.apply(&tx(
