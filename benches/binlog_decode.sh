@@ -21,56 +21,16 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TABLES=${BENCH_TABLES:-4}
-ROWS=${BENCH_ROWS:-250000}
-EVENTS=${BENCH_EVENTS:-100000}
-THREADS=${BENCH_THREADS:-4}
 REPEAT=${BENCH_REPEAT:-1}
-SKIP=" ${BENCH_SKIP:-} "
 CACHE=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/replicant-bench}
-DB_USER=bench
-DB_PASS=bench-pw
-
-log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-skipped() { [[ "$SKIP" == *" $1 "* ]]; }
-
-SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null && SUDO=(sudo) || true
-fi
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 
 # ---------------------------------------------------------------------------------------
 # 1. What the benchmark needs: MariaDB server and client tools, sysbench, a Python venv
 #    with python-mysql-replication, and a release build of replicant.
 # ---------------------------------------------------------------------------------------
-APT_UPDATED=0
-apt_install() {
-    command -v apt-get >/dev/null || die "missing $*, and no apt-get to install it with"
-    if [[ $APT_UPDATED -eq 0 ]]; then
-        log "apt-get update"
-        "${SUDO[@]}" apt-get update -qq >&2
-        APT_UPDATED=1
-    fi
-    log "apt-get install -y $*"
-    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "$@" >&2
-}
-
-# Debian keeps mariadbd and mariadb-install-db outside a normal user's PATH sometimes.
-export PATH="$PATH:/usr/sbin:/usr/local/sbin"
-need=()
-for tool in mariadbd mariadb-install-db mariadb-admin; do
-    command -v "$tool" >/dev/null || { need+=(mariadb-server); break; }
-done
-for tool in mariadb mariadb-binlog; do
-    command -v "$tool" >/dev/null || { need+=(mariadb-client); break; }
-done
-command -v sysbench >/dev/null || need+=(sysbench)
-command -v python3 >/dev/null || need+=(python3 python3-venv)
-if [[ ${#need[@]} -gt 0 ]]; then
-    apt_install "${need[@]}"
-fi
-
+require_tools
 VENV="$CACHE/venv"
 PY="$VENV/bin/python"
 if ! { [[ -x "$PY" ]] && "$PY" -c 'import pymysqlreplication' 2>/dev/null; }; then
@@ -86,86 +46,17 @@ if ! { [[ -x "$PY" ]] && "$PY" -c 'import pymysqlreplication' 2>/dev/null; }; th
     "$VENV/bin/pip" install -q --disable-pip-version-check mysql-replication >&2
 fi
 PYREPL_VERSION=$("$PY" -c 'import importlib.metadata as m; print(m.version("mysql-replication"))')
-
-log "cargo build --release (replicant)"
-(cd "$ROOT" && cargo build --release --bin replicant >&2)
-TARGET_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
-    "$PY" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-REPLICANT="$TARGET_DIR/release/replicant"
-[[ -x "$REPLICANT" ]] || die "no replicant binary at $REPLICANT"
-REPLICANT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ -n "$(git -C "$ROOT" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null)" ]]; then
-    REPLICANT_REV="$REPLICANT_REV+local-changes"
-fi
+build_replicant
 
 # ---------------------------------------------------------------------------------------
 # 2. A private mariadbd on a free loopback port, removed on exit.
 # ---------------------------------------------------------------------------------------
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/replicant-bench.XXXXXX")
-DATA="$WORK/data"
-SOCK="$WORK/mariadbd.sock"
-MARIADBD_PID=
-cleanup() {
-    local rc=$?
-    if [[ -n "$MARIADBD_PID" ]] && kill -0 "$MARIADBD_PID" 2>/dev/null; then
-        kill "$MARIADBD_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do
-            kill -0 "$MARIADBD_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$MARIADBD_PID" 2>/dev/null || true
-    fi
-    if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
-        log "kept $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# mariadbd runs as root when we are root (the usual case in CI containers), else as us.
-OS_USER=$(id -un)
-PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-
-log "mariadb-install-db in $DATA"
-mariadb-install-db --no-defaults --datadir="$DATA" --user="$OS_USER" \
-    --auth-root-authentication-method=normal --skip-test-db \
-    >"$WORK/install-db.log" 2>&1 || { cat "$WORK/install-db.log" >&2; die "mariadb-install-db failed"; }
-
-log "starting mariadbd on 127.0.0.1:$PORT"
-mariadbd --no-defaults \
-    --datadir="$DATA" --socket="$SOCK" --port="$PORT" --bind-address=127.0.0.1 \
-    --pid-file="$WORK/mariadbd.pid" --log-error="$WORK/mariadbd.err" --tmpdir="$WORK" \
-    --log-bin=mariadb-bin --binlog-format=ROW --binlog-row-metadata=FULL \
-    --binlog-row-image=FULL --server-id=1 --user="$OS_USER" --skip-name-resolve \
-    --innodb-buffer-pool-size=512M --innodb-log-file-size=512M \
-    --innodb-flush-log-at-trx-commit=0 --sync-binlog=0 \
-    --max-connections=200 >"$WORK/mariadbd.out" 2>&1 &
-MARIADBD_PID=$!
-
-as_root() { mariadb --no-defaults --socket="$SOCK" --user=root --batch --skip-column-names "$@"; }
-for i in $(seq 1 300); do
-    as_root -e 'SELECT 1' >/dev/null 2>&1 && break
-    kill -0 "$MARIADBD_PID" 2>/dev/null || { cat "$WORK/mariadbd.err" >&2; die "mariadbd exited"; }
-    [[ $i -lt 300 ]] || { cat "$WORK/mariadbd.err" >&2; die "mariadbd did not come up in 30 s"; }
-    sleep 0.1
-done
+make_workdir replicant-bench
+start_mariadbd src "${SOURCE_ARGS[@]}" --server-id=1
+PORT=${PORT_OF[src]}
+as_root() { sql src "$@"; }
 MARIADB_VERSION=$(as_root -e 'SELECT VERSION()')
-
-# Anonymous users would shadow ours; drop whichever the install created.
-as_root -e "SELECT CONCAT('DROP USER ', QUOTE(user), '@', QUOTE(host), ';') FROM mysql.user WHERE user = ''" \
-    >"$WORK/drop-anon.sql"
-as_root <"$WORK/drop-anon.sql"
-as_root <<SQL
-CREATE DATABASE sbtest;
-CREATE USER '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$DB_PASS';
-GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT, RELOAD, SHOW DATABASES ON *.* TO '$DB_USER'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON sbtest.* TO '$DB_USER'@'127.0.0.1';
-FLUSH PRIVILEGES;
-SQL
+create_bench_user src sbtest
 
 # ---------------------------------------------------------------------------------------
 # 3. Load: sysbench oltp_write_only prepare, then EVENTS transactions.
@@ -200,37 +91,7 @@ log "binlog: $FIRST_FILE:4 .. $END_FILE:$END_POS, $BINLOG_MB MB in $BINLOG_FILES
 # ---------------------------------------------------------------------------------------
 # 4. The readers. Each reads from FIRST_FILE:4 to the end of the binary log.
 # ---------------------------------------------------------------------------------------
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-HAVE_GNU_TIME=0
-/usr/bin/time -f '%M' true >/dev/null 2>&1 && HAVE_GNU_TIME=1
-
-# timed NAME STDOUT CMD...: runs CMD (a program, not a function: GNU time execs it) with
-# stdout to STDOUT and stderr to $WORK/NAME.err; sets T_WALL (s, ns resolution), T_CPU
-# (user+sys s of CMD) and T_RSS (peak KiB), the last two "" without GNU time.
-timed() {
-    local name=$1 stdout=$2
-    shift 2
-    local pre=()
-    [[ $HAVE_GNU_TIME -eq 1 ]] && pre=(/usr/bin/time -f '%U %S %M' -o "$WORK/$name.time")
-    local a b rc=0
-    a=$(date +%s.%N)
-    "${pre[@]}" "$@" >"$stdout" 2>"$WORK/$name.err" || rc=$?
-    b=$(date +%s.%N)
-    if [[ $rc -ne 0 ]]; then
-        log "$name failed (exit $rc):"
-        tail -n 20 "$WORK/$name.err" >&2
-        return "$rc"
-    fi
-    T_WALL=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b - a }')
-    if [[ $HAVE_GNU_TIME -eq 1 ]]; then
-        read -r u s m <"$WORK/$name.time"
-        T_CPU=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
-        T_RSS=$m
-    else
-        T_CPU=""
-        T_RSS=""
-    fi
-}
+LOAD_BEFORE=$(loadavg)
 
 # Results, by reader key.
 declare -A LABEL SECS CPU RSS ROWCOUNT ALLRUNS
@@ -259,7 +120,6 @@ measure() {
     ORDER+=("$key")
 }
 
-strip_ansi() { sed 's/\x1b\[[0-9;]*m//g' "$@"; }
 rows_none() { strip_ansi "$WORK/$1.err" | sed -n 's/.*decoded [0-9]* transactions, \([0-9]*\) row changes.*/\1/p' | tail -n 1; }
 rows_csv() { strip_ansi "$WORK/$1.err" | sed -n 's/.*tail finished.* rows=\([0-9]*\).*/\1/p' | tail -n 1; }
 rows_py() { sed -n 's/^decoded \([0-9]*\) row changes.*/\1/p' "$WORK/$1.out" | tail -n 1; }
@@ -300,8 +160,7 @@ REPORT="$WORK/report.txt"
 {
     echo "# replicant binlog decoding benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
-    echo "machine:   $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
-        "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
+    machine_line
     echo "source:    MariaDB $MARIADB_VERSION (private mariadbd, binlog_format=ROW, binlog_row_metadata=FULL, binlog_row_image=FULL)"
     echo "replicant: $REPLICANT_REV (cargo build --release); python-mysql-replication $PYREPL_VERSION on $("$PY" -c 'import platform; print("Python", platform.python_version())')"
     echo "workload:  sysbench oltp_write_only, $TABLES tables x $ROWS rows (prepare ${LOAD_PREPARE} s)," \
@@ -309,7 +168,7 @@ REPORT="$WORK/report.txt"
     echo "binlog:    $FIRST_FILE:4 .. $END_FILE:$END_POS = $BINLOG_BYTES bytes ($BINLOG_MB MB) in $BINLOG_FILES file(s);" \
         "${REF_ROWS:-?} row changes"
     echo "runs:      best of $REPEAT per reader; wall clock; every reader reads the whole range over TCP on 127.0.0.1;"
-    echo "           load average before the readers: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "           load average before the readers: $LOAD_BEFORE, after: $(loadavg)"
     echo
     fmt='| %-42s | %8s | %7s | %7s | %11s | %10s | %6s | %12s | %8s |\n'
     # shellcheck disable=SC2059
