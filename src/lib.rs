@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod demo;
+#[cfg(feature = "store")]
 pub mod replica;
 pub mod source;
 pub mod store;

@@ -10,17 +10,26 @@
 //! - [`read`]: consistent reads of the copy from pinned views;
 //! - [`json_patch`]: MySQL partial JSON updates applied to stored values.
 
+#[cfg(feature = "store")]
 pub mod apply;
+#[cfg(feature = "store")]
 pub mod catalog;
+#[cfg(feature = "store")]
 pub mod changelog;
 pub mod codec;
+#[cfg(feature = "store")]
 pub mod db;
+#[cfg(feature = "store")]
 pub mod error;
 pub mod json_patch;
 pub mod keys;
+#[cfg(feature = "store")]
 pub mod read;
+#[cfg(feature = "store")]
 pub mod rows;
 mod weights;
 
+#[cfg(feature = "store")]
 pub use db::{Durability, ReadView, Store};
+#[cfg(feature = "store")]
 pub use error::StoreError;
