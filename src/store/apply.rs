@@ -520,7 +520,7 @@ impl Applier {
         ctx: &Ctx<'_>,
         index: &mut u32,
     ) -> Result<(), StoreError> {
-        let table = info.qualified_name();
+        let table = Name(info);
         let entry = self.catalog.shared(id);
         let includes = |key: &[u8]| {
             entry
@@ -680,7 +680,7 @@ impl Applier {
         ctx: &Ctx<'_>,
         index: &mut u32,
     ) -> Result<(), StoreError> {
-        let table = info.qualified_name();
+        let table = Name(info);
         if self.whole_copy_includes(id, ctx.at) {
             self.stats.skipped += 1;
             return Ok(());
@@ -1221,18 +1221,28 @@ fn check_image(catalog: &TableInfo, image: &TableInfo) -> Result<(), String> {
     Ok(())
 }
 
-fn need<'a>(img: &'a Option<Row>, table: &str, what: &str) -> Result<&'a Row, StoreError> {
+/// A table's `schema.table` for error messages, formatted only when an error is made
+/// (not once per applied row).
+struct Name<'a>(&'a TableInfo);
+
+impl std::fmt::Display for Name<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.0.schema, self.0.name)
+    }
+}
+
+fn need<'a>(img: &'a Option<Row>, table: &Name<'_>, what: &str) -> Result<&'a Row, StoreError> {
     img.as_ref().ok_or_else(|| mismatch(table, what))
 }
 
-fn mismatch(table: &str, problem: &str) -> StoreError {
+fn mismatch(table: &impl std::fmt::Display, problem: &str) -> StoreError {
     StoreError::Mismatch {
         table: table.to_string(),
         problem: problem.to_string(),
     }
 }
 
-fn stored(table: &str, bytes: &[u8]) -> Result<Row, StoreError> {
+fn stored(table: &Name<'_>, bytes: &[u8]) -> Result<Row, StoreError> {
     decode_row(bytes).map_err(|error| StoreError::Codec {
         table: table.to_string(),
         error,
@@ -1241,7 +1251,7 @@ fn stored(table: &str, bytes: &[u8]) -> Result<Row, StoreError> {
 
 /// The after image completed from `base`: absent columns keep the stored value, JSON
 /// diffs are applied to the stored JSON.
-fn merge(table: &str, base: &Row, after: &Row) -> Result<Row, StoreError> {
+fn merge(table: &Name<'_>, base: &Row, after: &Row) -> Result<Row, StoreError> {
     let mut out = Vec::with_capacity(after.len());
     for (i, v) in after.iter().enumerate() {
         let old = base.get(i).cloned().flatten();
