@@ -340,7 +340,8 @@ pub fn resolve(args: &RunArgs) -> Result<RunSettings, String> {
         "give a server id between 1 and 4294967295 that the source and its other replicas \
          do not use",
     )?;
-    let server_id = u32::try_from(server_id).expect("checked against u32::MAX");
+    let server_id = u32::try_from(server_id)
+        .map_err(|_| format!("server-id {server_id}: give a server id between 1 and 4294967295"))?;
 
     let listen = match (&args.listen, lookup(file, "listen")) {
         (Some(s), _) => check_listen(Origin::Flag, s, s)?,

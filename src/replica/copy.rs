@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use indicatif::ProgressBar;
+use mysql_async::prelude::Queryable;
 use rocksdb::WriteBatch;
 
 use crate::source::connect::{connect, SourceOptions};
@@ -202,7 +203,7 @@ pub async fn initial_copy(
             }
         }
     }
-    let _ = conn.query_drop_commit().await;
+    let _ = conn.query_drop("COMMIT").await;
     // The last segment covers every key above the previous one, also keys inserted later.
     if let Some(seg) = entry.segments.last_mut() {
         seg.upto = None;
@@ -314,7 +315,7 @@ pub async fn recopy(
         }
         Err(e) => return Err(e),
     }
-    let _ = conn.query_drop_commit().await;
+    let _ = conn.query_drop("COMMIT").await;
     if !current() {
         return Ok(None);
     }
@@ -341,7 +342,7 @@ pub async fn describe_again(
     let (mut conn, _) = connect(source).await?;
     let point = snapshot::begin(&mut conn).await?;
     let described = describe(&mut conn, schema, name).await;
-    let _ = conn.query_drop_commit().await;
+    let _ = conn.query_drop("COMMIT").await;
     let _ = conn.disconnect().await;
     let description = match described {
         Ok(d) => d,
@@ -366,17 +367,5 @@ fn vanished(e: &SourceError) -> bool {
         SourceError::Config(_) => true,
         SourceError::Connection(mysql_async::Error::Server(s)) => s.code == 1146,
         _ => false,
-    }
-}
-
-/// Ends the snapshot transaction politely (errors do not matter: the connection closes).
-trait CommitExt {
-    async fn query_drop_commit(&mut self) -> Result<(), mysql_async::Error>;
-}
-
-impl CommitExt for mysql_async::Conn {
-    async fn query_drop_commit(&mut self) -> Result<(), mysql_async::Error> {
-        use mysql_async::prelude::Queryable;
-        self.query_drop("COMMIT").await
     }
 }

@@ -464,7 +464,7 @@ async fn stream_and_apply(
         });
     };
     // Tables left mid-recopy by a previous run start over.
-    for req in resume_recopies(&store, &mut applier)? {
+    for req in resume_recopies(&mut applier)? {
         launch(req, &applier, &mut copies_running);
     }
 
@@ -545,7 +545,7 @@ async fn stream_and_apply(
                 // logged go at the first pruning.
                 if last_prune.elapsed() > Duration::from_secs(60) {
                     last_prune = Instant::now();
-                    let cutoff = now_secs().saturating_sub(retention.as_secs()) as u32;
+                    let cutoff = (runtime::now_ms() / 1000).saturating_sub(retention.as_secs()) as u32;
                     match changelog::prune(&store, cutoff) {
                         Ok(0) => {}
                         Ok(n) => info!(transactions = n, "change log: removed records past retention"),
@@ -569,10 +569,7 @@ async fn stream_and_apply(
 
 /// Requests a fresh copy of every table a previous run left `Recopying` (and of tables
 /// whose last copy failed).
-fn resume_recopies(
-    store: &Store,
-    applier: &mut Applier,
-) -> Result<Vec<RecopyRequest>, ReplicaError> {
+fn resume_recopies(applier: &mut Applier) -> Result<Vec<RecopyRequest>, ReplicaError> {
     let ids: Vec<(u32, String)> = applier
         .catalog()
         .tables()
@@ -585,13 +582,5 @@ fn resume_recopies(
         applier.restart_recopy(id, reason)?;
     }
     applier.flush()?;
-    let _ = store;
     Ok(applier.take_requests())
-}
-
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }

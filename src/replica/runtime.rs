@@ -166,13 +166,8 @@ pub fn read(data_dir: &Path) -> Option<RuntimeSnapshot> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// Milliseconds since the epoch.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+/// Milliseconds since the epoch (one clock for the store and the live state).
+pub use crate::store::apply::now_ms;
 
 #[cfg(test)]
 mod tests {

@@ -97,7 +97,7 @@ struct PendingChange {
     position: StoredPosition,
     gtid: Option<String>,
     commit_ts: u32,
-    kind: u8,
+    kind: RowKind,
     before: Option<Vec<Option<Value>>>,
     after: Option<Vec<Option<Value>>>,
 }
@@ -134,7 +134,6 @@ pub struct Applier {
     /// The last definition-only generation handed out (never reused).
     definition_generation: u64,
     stats: ApplyStats,
-    row_buf: Vec<u8>,
     last_lookup: Option<(Arc<TableInfo>, Arc<TableEntry>)>,
     /// Whether applied changes are recorded in the change log (`--changelog-retention 0`
     /// keeps none).
@@ -164,7 +163,6 @@ impl Applier {
             definition_requests: HashMap::new(),
             definition_generation: 0,
             stats: ApplyStats::default(),
-            row_buf: Vec::with_capacity(256),
             last_lookup: None,
             changelog: true,
         };
@@ -368,8 +366,7 @@ impl Applier {
     fn whole_copy_includes(&self, id: u32, at: &StoredPosition) -> bool {
         self.catalog
             .get(id)
-            .and_then(|e| e.newest_segment())
-            .is_some_and(|p| at.binlog_cmp(p) != std::cmp::Ordering::Greater)
+            .is_some_and(|e| e.copy_has_all_before(at))
     }
 
     fn recopy_then_hold(
@@ -462,11 +459,7 @@ impl Applier {
             position: ctx.at.clone(),
             gtid: ctx.gtid.map(str::to_string),
             commit_ts: ctx.commit_ts,
-            kind: match rc.kind {
-                RowKind::Insert => 0,
-                RowKind::Update => 1,
-                RowKind::Delete => 2,
-            },
+            kind: rc.kind,
             before: rc.before.clone(),
             after: rc.after.clone(),
         };
@@ -500,13 +493,13 @@ impl Applier {
         Ok(())
     }
 
-    fn encode(&mut self, info: &TableInfo, row: &Row) -> Result<Vec<u8>, StoreError> {
-        self.row_buf.clear();
-        encode_row(row, &mut self.row_buf).map_err(|error| StoreError::Codec {
+    fn encode(&self, info: &TableInfo, row: &Row) -> Result<Vec<u8>, StoreError> {
+        let mut out = Vec::with_capacity(64 + 16 * row.len());
+        encode_row(row, &mut out).map_err(|error| StoreError::Codec {
             table: info.qualified_name(),
             error,
         })?;
-        Ok(self.row_buf.clone())
+        Ok(out)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -830,9 +823,7 @@ impl Applier {
     /// The replicated entry named by `t`, unless the copy is already newer than `at`.
     fn followed(&self, t: &TableRef, at: &StoredPosition) -> Option<TableEntry> {
         let e = self.catalog.find(&t.schema, &t.name)?;
-        let newer = matches!(e.state, TableState::Streaming)
-            && e.newest_segment()
-                .is_some_and(|p| at.binlog_cmp(p) != std::cmp::Ordering::Greater);
+        let newer = matches!(e.state, TableState::Streaming) && e.copy_has_all_before(at);
         (!newer).then(|| e.clone())
     }
 
@@ -1158,14 +1149,9 @@ impl Applier {
                 ) {
                     return Ok(replayed); // a mismatch started another copy
                 }
-                let kind = match p.kind {
-                    0 => RowKind::Insert,
-                    1 => RowKind::Update,
-                    _ => RowKind::Delete,
-                };
                 let rc = RowChange {
                     table: Arc::new(info),
-                    kind,
+                    kind: p.kind,
                     before: p.before,
                     after: p.after,
                 };
@@ -1305,7 +1291,8 @@ fn rename_in_create(create: &str, from: &str, to: &str) -> String {
     }
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the epoch (0 if the clock is before it).
+pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

@@ -231,6 +231,13 @@ impl TableEntry {
         seg.is_some_and(|s| at.binlog_cmp(&s.position) != Ordering::Greater)
     }
 
+    /// True when every key range of the copy is consistent with a position at or after
+    /// `at`: whatever committed at `at` is already in the copy.
+    pub fn copy_has_all_before(&self, at: &StoredPosition) -> bool {
+        self.newest_segment()
+            .is_some_and(|p| at.binlog_cmp(p) != Ordering::Greater)
+    }
+
     /// The latest segment position: changes after it are never skipped.
     pub fn newest_segment(&self) -> Option<&StoredPosition> {
         self.segments
