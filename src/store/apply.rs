@@ -1114,6 +1114,12 @@ impl Applier {
 
     fn replay_pending(&mut self, entry: &TableEntry) -> Result<u64, StoreError> {
         let (start, end) = table_range(entry.id);
+        // One description for every held change (the same Arc, so the applier's table
+        // lookup is cached); a mismatch while replaying ends the replay below.
+        let Some(info) = entry.info.clone() else {
+            return Ok(0);
+        };
+        let table = Arc::new(info);
         let mut replayed = 0u64;
         let mut from = start.clone();
         loop {
@@ -1140,9 +1146,6 @@ impl Applier {
                 let (p, _): (PendingChange, usize) =
                     bincode::serde::decode_from_slice(&v, config::standard())
                         .map_err(|e| StoreError::Corrupt(format!("pending change: {e}")))?;
-                let Some(info) = self.catalog.get(entry.id).and_then(|e| e.info.clone()) else {
-                    return Ok(replayed);
-                };
                 if !matches!(
                     self.catalog.get(entry.id).map(|e| &e.state),
                     Some(TableState::Streaming)
@@ -1150,7 +1153,7 @@ impl Applier {
                     return Ok(replayed); // a mismatch started another copy
                 }
                 let rc = RowChange {
-                    table: Arc::new(info),
+                    table: table.clone(),
                     kind: p.kind,
                     before: p.before,
                     after: p.after,
