@@ -8,8 +8,12 @@
 pub mod config;
 pub mod demo;
 #[cfg(feature = "store")]
+pub mod query;
+#[cfg(feature = "store")]
 pub mod replica;
 pub mod source;
 pub mod store;
 pub mod tail;
 pub mod testing;
+#[cfg(feature = "store")]
+pub mod wire;

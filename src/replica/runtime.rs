@@ -85,6 +85,14 @@ impl RuntimeStatus {
         f(&mut g)
     }
 
+    /// The live values now (for `SHOW REPLICA STATUS`).
+    pub fn current(&self) -> RuntimeSnapshot {
+        self.0
+            .lock()
+            .map(|i| i.snap.clone())
+            .unwrap_or_default()
+    }
+
     /// Sets the state word and writes the file.
     pub fn set_state(&self, state: &str) {
         self.with(|i| i.snap.state = state.into());

@@ -1,0 +1,19 @@
+//! The SQL side of the query server: statements from MySQL clients answered from the
+//! materialized copy, with MySQL's semantics, types and error codes.
+//!
+//! `wire/` speaks the protocol and calls a [`Session`] per connection; a session routes
+//! each statement (see `statement.rs`): metadata statements (`SHOW …`, `USE`, `SET`,
+//! `SELECT @@var`, replica status, waits) are answered here from the catalog, and queries
+//! run in Apache DataFusion over a pinned, transaction-consistent view of the store
+//! (`table.rs`), with MySQL's functions and comparison rules added (`mysql/`).
+//! Results travel as [`result::ResultSet`]: column definitions as MySQL describes them and
+//! rows in chunks, so a large result is never held whole.
+
+pub mod engine;
+pub mod process;
+pub mod result;
+pub mod sql;
+pub mod statement;
+
+pub use engine::{Engine, EngineConfig, ReplicaView, Session};
+pub use result::{ColumnDef, Outcome, ResultSet, RowChunk, SqlError};
