@@ -2,7 +2,9 @@
 # Installs the system packages replicant's build and tests need on Debian/Ubuntu:
 # clang + libclang-dev (RocksDB bindings, from the store stage on), MariaDB server and
 # client (the test harness starts private mariadbd processes), sysbench (the write load of
-# integration/tests/crash.rs, and benchmarks).
+# integration/tests/crash.rs, and benchmarks), and the real clients the query server is
+# tested with: PyMySQL, SQLAlchemy, mysqlclient (python3-mysqldb), MariaDB Connector/J
+# with a JDK, and tmux (the interactive mariadb CLI test).
 # Safe to run repeatedly: installs only what is missing. Needs root (or sudo).
 set -euo pipefail
 
@@ -14,6 +16,14 @@ have clang || need+=(clang)
 have mariadb || need+=(mariadb-client)
 have mariadb-install-db || need+=(mariadb-server)
 have sysbench || need+=(sysbench)
+have tmux || need+=(tmux)
+have javac || need+=(default-jdk-headless)
+[ -e /usr/share/java/mariadb-java-client.jar ] || need+=(libmariadb-java)
+# The Debian python (the tests use /usr/bin/python3, whatever else is first on PATH).
+pymod() { [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
+pymod pymysql || need+=(python3-pymysql)
+pymod sqlalchemy || need+=(python3-sqlalchemy)
+pymod MySQLdb || need+=(python3-mysqldb)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "install-deps: everything is installed"

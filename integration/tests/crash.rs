@@ -138,7 +138,8 @@ fn spawn_replica(db: &MariaDb, dir: &Path, tables: &str, log: &Path, stop_at_end
         .arg(tables)
         .arg("--data-dir")
         .arg(dir)
-        .args(["--heartbeat", "1", "--snapshot-chunk-rows", "500"]);
+        .args(["--heartbeat", "1", "--snapshot-chunk-rows", "500"])
+        .args(["--listen", "127.0.0.1:0"]);
     if stop_at_end {
         cmd.arg("--stop-at-end");
     }
