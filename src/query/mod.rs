@@ -9,11 +9,15 @@
 //! Results travel as [`result::ResultSet`]: column definitions as MySQL describes them and
 //! rows in chunks, so a large result is never held whole.
 
+pub mod context;
 pub mod engine;
+pub mod output;
 pub mod process;
 pub mod result;
 pub mod sql;
 pub mod statement;
+pub mod table;
+pub mod types;
 
 pub use engine::{Engine, EngineConfig, ReplicaView, Session};
 pub use result::{ColumnDef, Outcome, ResultSet, RowChunk, SqlError};
