@@ -137,6 +137,8 @@ pub struct SessionVars {
     pub result_collation: u16,
     /// Every other variable the client set, kept so `SELECT @@x` returns it.
     pub other: std::collections::BTreeMap<String, String>,
+    /// User variables (`SET @x = …`), by lower-case name.
+    pub user_vars: std::collections::BTreeMap<String, MyValue>,
 }
 
 impl Default for SessionVars {
@@ -148,6 +150,7 @@ impl Default for SessionVars {
             autocommit: true,
             result_collation: super::result::UTF8MB4_GENERAL_CI,
             other: Default::default(),
+            user_vars: Default::default(),
         }
     }
 }

@@ -9,15 +9,24 @@
 //! Results travel as [`result::ResultSet`]: column definitions as MySQL describes them and
 //! rows in chunks, so a large result is never held whole.
 
+pub mod charsets;
+pub mod classify;
 pub mod context;
 pub mod engine;
+pub mod information_schema;
 pub mod output;
+pub mod prepare;
 pub mod process;
+pub mod replica_status;
 pub mod result;
+pub mod show;
 pub mod sql;
 pub mod statement;
 pub mod table;
+pub mod tabledef;
 pub mod types;
+pub mod variables;
+pub mod wait;
 
 pub use engine::{Engine, EngineConfig, ReplicaView, Session};
 pub use result::{ColumnDef, Outcome, ResultSet, RowChunk, SqlError};
