@@ -35,7 +35,7 @@ pub enum Password {
 }
 
 /// The query server's settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// `host:port` to listen on.
     pub listen: String,
@@ -53,7 +53,7 @@ pub struct ServerConfig {
 }
 
 /// TLS certificate and key files (PEM).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFiles {
     /// Certificate chain.
     pub cert: PathBuf,
@@ -71,5 +71,90 @@ impl Default for ServerConfig {
             max_connections: 512,
             idle_timeout: Duration::from_secs(28800),
         }
+    }
+}
+
+impl ServerConfig {
+    /// Refuses settings that cannot work or that would expose the copy: a listen address
+    /// that is not `host:port`, a non-loopback `listen` unless `users` are configured and
+    /// every one has a password, `require_tls` without `tls`, and `max_connections = 0`.
+    pub fn check(&self) -> Result<(), String> {
+        let Some((host, port)) = self.listen.rsplit_once(':') else {
+            return Err(format!(
+                "listen = {:?}: give host:port, e.g. 127.0.0.1:3307",
+                self.listen
+            ));
+        };
+        if port.parse::<u16>().is_err() || host.is_empty() {
+            return Err(format!(
+                "listen = {:?}: give host:port, e.g. 127.0.0.1:3307",
+                self.listen
+            ));
+        }
+        let protected =
+            !self.users.is_empty() && self.users.iter().all(|u| u.password != Password::None);
+        if !is_loopback(&self.listen) && !protected {
+            return Err(format!(
+                "listen = {:?} is not a loopback address: refusing to serve the copy to the \
+                 network without passwords; configure `users` with a password for every \
+                 user, or listen on 127.0.0.1",
+                self.listen
+            ));
+        }
+        if self.require_tls && self.tls.is_none() {
+            return Err(
+                "require_tls is set but no `tls` certificate and key are configured".into(),
+            );
+        }
+        if self.max_connections == 0 {
+            return Err("max_connections must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// True when `host:port` names a loopback address (`127.x`, `[::1]`, `localhost`).
+pub fn is_loopback(listen: &str) -> bool {
+    if let Ok(addr) = listen.parse::<std::net::SocketAddr>() {
+        return addr.ip().is_loopback();
+    }
+    let host = listen.rsplit_once(':').map_or(listen, |(h, _)| h);
+    host.eq_ignore_ascii_case("localhost")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposure_needs_passwords() {
+        let mut c = ServerConfig::default();
+        assert!(c.check().is_ok());
+        c.listen = "0.0.0.0:3307".into();
+        let e = c.check().unwrap_err();
+        assert!(e.contains("listen") && e.contains("users"), "{e}");
+        c.users = vec![User {
+            name: "app".into(),
+            password: Password::None,
+        }];
+        assert!(c.check().is_err());
+        c.users[0].password = Password::Plain("x".into());
+        assert!(c.check().is_ok());
+        c.listen = "[::1]:3307".into();
+        c.users.clear();
+        assert!(c.check().is_ok());
+        c.listen = "localhost:1".into();
+        assert!(c.check().is_ok());
+        c.listen = "nonsense".into();
+        assert!(c.check().is_err());
+    }
+
+    #[test]
+    fn require_tls_needs_a_certificate() {
+        let c = ServerConfig {
+            require_tls: true,
+            ..ServerConfig::default()
+        };
+        assert!(c.check().unwrap_err().contains("tls"));
     }
 }
