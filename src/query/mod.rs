@@ -14,6 +14,7 @@ pub mod classify;
 pub mod context;
 pub mod engine;
 pub mod information_schema;
+pub mod mysql;
 pub mod output;
 pub mod prepare;
 pub mod process;
