@@ -154,8 +154,8 @@ mod tests {
             Command::parse(&[0x19, 1, 0, 0, 0]),
             Ok(Command::StmtClose(1))
         ));
-        assert!(matches!(Command::parse(&[0x19, 1]), Err(_)));
-        assert!(matches!(Command::parse(&[]), Err(_)));
+        assert!(Command::parse(&[0x19, 1]).is_err());
+        assert!(Command::parse(&[]).is_err());
         assert!(matches!(
             Command::parse(&[0x64]),
             Ok(Command::Unknown(0x64))
