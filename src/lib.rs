@@ -6,6 +6,7 @@
 //! the API the test crates use.
 
 pub mod config;
+#[cfg(feature = "store")]
 pub mod demo;
 #[cfg(feature = "store")]
 pub mod query;

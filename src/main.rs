@@ -16,8 +16,8 @@ enum Command {
     /// Print the source's changes as they happen (text, JSON lines or CSV), decoded from
     /// its binary log like `mysqlbinlog -v`.
     Tail(replicant::tail::TailArgs),
-    /// The embedded default: a throwaway local MariaDB with sample data, its changes
-    /// tailed live, with the commands to make your own changes printed.
+    /// The embedded default: a throwaway local MariaDB with sample data, replicated and
+    /// served over the MySQL protocol, with the command to connect printed.
     Demo(replicant::demo::DemoArgs),
     /// The replica: copy the selected tables once, then apply every change from the
     /// source's binlog to the copy in the data directory, surviving restarts.

@@ -8,5 +8,6 @@
 pub mod fixtures;
 pub mod mariadb;
 pub mod replica;
+pub mod server;
 
 pub use mariadb::{find_binary, MariaDb, MariaDbOptions, INSTALL_HINT};

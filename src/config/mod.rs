@@ -2,6 +2,7 @@
 //! errors that name the flag and the expected form. [`run`] resolves the settings of
 //! `replicant run` from its flags and `replicant.toml`.
 
+#[cfg(feature = "store")]
 pub mod run;
 
 use jiff::tz::{Offset, TimeZone};

@@ -27,6 +27,10 @@ use crate::source::connect::{SourceOptions, DEFAULT_SERVER_ID, PASSWORD_ENV};
 use crate::source::error::SourceError;
 use crate::source::filter::TableFilter;
 
+mod server;
+
+pub use server::{parse_native_hash, SERVER_PASSWORD_ENV};
+
 /// Environment variable read for `--source` when the flag is not given, so that the URL
 /// (and any password in it) need not be on the command line.
 pub const SOURCE_ENV: &str = "REPLICANT_SOURCE";
@@ -85,6 +89,14 @@ pub const KEYS: &[&str] = &[
     "snapshot-parallelism",
     "resnapshot-on-gap",
     "group-commit-max",
+    "user",
+    "password",
+    "users",
+    "tls-cert",
+    "tls-key",
+    "require-tls",
+    "max-connections",
+    "idle-timeout",
 ];
 
 /// How hard each commit group (one RocksDB write, see `--group-commit-max`) is pushed to
@@ -187,6 +199,32 @@ pub struct RunArgs {
     /// received are grouped; none waits for more), 1 to 100000 [default: 1000].
     #[arg(long, value_name = "N")]
     pub group_commit_max: Option<usize>,
+    /// User that may log in to the query server; its password comes from
+    /// REPLICANT_PASSWORD (none: any client may log in as root without a password, only
+    /// on a loopback --listen).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// PEM certificate chain of the query server (with --tls-key): clients may use TLS.
+    #[arg(long, value_name = "PATH")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "PATH")]
+    pub tls_key: Option<PathBuf>,
+    /// Refuse query-server logins that do not use TLS.
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub require_tls: Option<bool>,
+    /// Most query-server connections at once [default: 512].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Close query-server connections idle this long, e.g. 10m, 8h [default: 8h].
+    #[arg(long, value_name = "DURATION")]
+    pub idle_timeout: Option<String>,
 }
 
 impl fmt::Debug for RunArgs {
@@ -206,6 +244,12 @@ impl fmt::Debug for RunArgs {
             .field("snapshot_parallelism", &self.snapshot_parallelism)
             .field("resnapshot_on_gap", &self.resnapshot_on_gap)
             .field("group_commit_max", &self.group_commit_max)
+            .field("user", &self.user)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key)
+            .field("require_tls", &self.require_tls)
+            .field("max_connections", &self.max_connections)
+            .field("idle_timeout", &self.idle_timeout)
             .finish()
     }
 }
@@ -244,6 +288,8 @@ pub struct RunSettings {
     pub resnapshot_on_gap: bool,
     /// Most source transactions per RocksDB write (1 to [`MAX_GROUP_COMMIT_MAX`]).
     pub group_commit_max: usize,
+    /// The query server: listen address (= `listen`), users, TLS, limits.
+    pub server: crate::wire::ServerConfig,
     /// The config file the settings were read from, if any (as given to `--config`).
     pub config_file: Option<PathBuf>,
     /// Findings that do not stop replicant but that the caller should log as warnings,
@@ -268,6 +314,7 @@ impl fmt::Debug for RunSettings {
             .field("snapshot_parallelism", &self.snapshot_parallelism)
             .field("resnapshot_on_gap", &self.resnapshot_on_gap)
             .field("group_commit_max", &self.group_commit_max)
+            .field("server", &self.server)
             .field("config_file", &self.config_file)
             .field("warnings", &self.warnings)
             .finish()
@@ -438,6 +485,8 @@ pub fn resolve(args: &RunArgs) -> Result<RunSettings, String> {
         (None, None) => false,
     };
 
+    let server = server::resolve_server(args, file, &listen)?;
+
     Ok(RunSettings {
         source,
         tables,
@@ -452,6 +501,7 @@ pub fn resolve(args: &RunArgs) -> Result<RunSettings, String> {
         snapshot_parallelism,
         resnapshot_on_gap,
         group_commit_max,
+        server,
         config_file: args.config.clone(),
         warnings,
     })
@@ -575,10 +625,11 @@ impl ConfigFile {
     /// The warning for a file that holds a source password and is readable (or writable)
     /// by group or others, if that is the case.
     fn exposed_password(&self) -> Option<String> {
-        let toml::Value::String(url) = self.table.get("source")? else {
-            return None;
-        };
-        if !has_password(url) {
+        let source_password = matches!(self.table.get("source"), Some(toml::Value::String(url)) if has_password(url));
+        let user_password = self.table.contains_key("password")
+            || matches!(self.table.get("users"), Some(toml::Value::Array(users))
+                if users.iter().any(|u| u.get("password").is_some()));
+        if !source_password && !user_password {
             return None;
         }
         let mode = file_mode(&self.path)?;
@@ -587,8 +638,9 @@ impl ConfigFile {
         }
         let p = self.path.display();
         Some(format!(
-            "{p} holds the source password and other users can read it (mode {:04o}): run \
-             `chmod 600 {p}`, or remove the password from `source` and set {PASSWORD_ENV}",
+            "{p} holds a password and other users can read it (mode {:04o}): run \
+             `chmod 600 {p}`, or remove the passwords from the file and set {PASSWORD_ENV} \
+             (source) or {SERVER_PASSWORD_ENV} (--user)",
             mode & 0o7777
         ))
     }
@@ -1397,7 +1449,7 @@ group-commit-max = 200
         let s = resolve(&with_file(&path)).unwrap();
         assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
         let w = &s.warnings[0];
-        assert!(w.contains("holds the source password"), "{w}");
+        assert!(w.contains("holds a password"), "{w}");
         assert!(w.contains("(mode 0644)"), "{w}");
         assert!(w.contains(&format!("chmod 600 {}", path.display())), "{w}");
         assert!(w.contains("REPLICANT_SOURCE_PASSWORD"), "{w}");

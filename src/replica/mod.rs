@@ -9,6 +9,7 @@
 
 pub mod copy;
 pub mod runtime;
+pub mod serve;
 pub mod status;
 
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use crate::config::run::{self as run_config, RunSettings};
-use crate::source::connect::{connect, SourceOptions};
+use crate::source::connect::{connect, ServerInfo, SourceOptions};
 use crate::source::error::SourceError;
 use crate::source::filter::{Selection, TableFilter};
 use crate::source::position::{FilePos, StartPosition};
@@ -77,15 +78,29 @@ pub async fn run(cmd: RunCommand) -> Result<(), String> {
     let mode = RunMode {
         stop_at_end: cmd.stop_at_end,
     };
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    tokio::select! {
-        r = run_with(&settings, mode) => r.map_err(|e| e.to_string()),
-        _ = shutdown => {
-            info!("interrupted; the stored position is that of the last committed batch");
-            Ok(())
+    serve::run_serving(&settings, mode, shutdown_signal()).await
+}
+
+/// Completes on Ctrl-C or SIGTERM (how systemd and container runtimes stop a service).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -124,20 +139,61 @@ pub async fn run_observed(
     mode: RunMode,
     visible: tokio::sync::watch::Sender<Option<StoredPosition>>,
 ) -> Result<(), ReplicaError> {
-    let selection = selection(settings)?;
-    let source = source_options(settings)?;
-    let durability = match settings.durability {
-        run_config::Durability::Sync => Durability::Sync,
-        run_config::Durability::Buffered => Durability::Buffered,
-    };
-    let store = Arc::new(Store::open(&settings.data_dir, durability)?);
-    let status = RuntimeStatus::new(&settings.data_dir, &source.redacted_url());
-    status.set_state("starting");
+    let replica = Replica::open(settings)?;
+    replica.preflight(settings).await?;
+    replica.replicate(settings, mode, visible).await
+}
 
-    // Preflight on its own connection: fail early with the exact fix.
-    let stored: Option<StoredPosition> = store.get_meta("position")?;
-    {
-        let (mut conn, info) = connect(&source).await?;
+/// A replica whose data directory is open: the store and the live status that the query
+/// server shares with the replication loop.
+pub struct Replica {
+    store: Arc<Store>,
+    status: RuntimeStatus,
+    source: SourceOptions,
+    selection: Selection,
+}
+
+impl Replica {
+    /// Opens the data directory (one writer at a time) for `settings`.
+    pub fn open(settings: &RunSettings) -> Result<Replica, ReplicaError> {
+        let selection = selection(settings)?;
+        let source = source_options(settings)?;
+        let durability = match settings.durability {
+            run_config::Durability::Sync => Durability::Sync,
+            run_config::Durability::Buffered => Durability::Buffered,
+        };
+        let store = Arc::new(Store::open(&settings.data_dir, durability)?);
+        let status = RuntimeStatus::new(&settings.data_dir, &source.redacted_url());
+        status.set_state("starting");
+        Ok(Replica {
+            store,
+            status,
+            source,
+            selection,
+        })
+    }
+
+    /// The materialized copy.
+    pub fn store(&self) -> Arc<Store> {
+        self.store.clone()
+    }
+
+    /// The live status (`replicant status`, `SHOW REPLICA STATUS`).
+    pub fn status(&self) -> RuntimeStatus {
+        self.status.clone()
+    }
+
+    /// The source connection settings (the password stays inside).
+    pub fn source(&self) -> &SourceOptions {
+        &self.source
+    }
+
+    /// Checks the source (fails early with the exact fix), records what it is, and
+    /// returns it.
+    pub async fn preflight(&self, settings: &RunSettings) -> Result<ServerInfo, ReplicaError> {
+        let (store, source) = (&self.store, &self.source);
+        let stored: Option<StoredPosition> = store.get_meta("position")?;
+        let (mut conn, info) = connect(source).await?;
         let start = match &stored {
             Some(p) => StartPosition::FilePos(p.file_pos()),
             None => StartPosition::Current,
@@ -148,7 +204,7 @@ pub async fn run_observed(
                 if settings.resnapshot_on_gap =>
             {
                 warn!(%position, %reason, "the stored position is gone from the source; --resnapshot-on-gap: copying every table again");
-                reset_for_resnapshot(&store)?;
+                reset_for_resnapshot(store)?;
             }
             Err(e) => return Err(with_gap_hint(e)),
         }
@@ -165,27 +221,44 @@ pub async fn run_observed(
         )?;
         store.write(batch)?;
         let _ = conn.disconnect().await;
+        Ok(info)
     }
 
-    if store.get_meta::<bool>("initial-copy-done")? != Some(true) {
-        status.set_state("copying");
-        // The source going away (restart, network) interrupts the copy; it is resumable,
-        // so continue it once the source is back, as a restart of replicant would.
-        let mut backoff = Duration::from_millis(250);
-        loop {
-            match initial_copy(&store, &source, &selection, settings).await {
-                Ok(()) => break,
-                Err(ReplicaError::Source(e)) if e.is_transient() => {
-                    warn!(error = %e, wait = ?backoff, "initial copy interrupted; resuming it");
-                    status.set_last_error(&e.to_string());
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
+    /// Copies what needs copying, then follows the source until stopped (see
+    /// [`run_observed`] for `visible`).
+    pub async fn replicate(
+        self,
+        settings: &RunSettings,
+        mode: RunMode,
+        visible: tokio::sync::watch::Sender<Option<StoredPosition>>,
+    ) -> Result<(), ReplicaError> {
+        let Replica {
+            store,
+            status,
+            source,
+            selection,
+        } = self;
+        if store.get_meta::<bool>("initial-copy-done")? != Some(true) {
+            status.set_state("copying");
+            // The source going away (restart, network) interrupts the copy; it is
+            // resumable, so continue it once the source is back, as a restart of
+            // replicant would.
+            let mut backoff = Duration::from_millis(250);
+            loop {
+                match initial_copy(&store, &source, &selection, settings).await {
+                    Ok(()) => break,
+                    Err(ReplicaError::Source(e)) if e.is_transient() => {
+                        warn!(error = %e, wait = ?backoff, "initial copy interrupted; resuming it");
+                        status.set_last_error(&e.to_string());
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(30));
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(e) => return Err(e),
             }
         }
+        stream_and_apply(store, source, selection, settings, mode, status, visible).await
     }
-    stream_and_apply(store, source, selection, settings, mode, status, visible).await
 }
 
 /// A purged start position names the way out.

@@ -49,6 +49,9 @@ pub struct RuntimeSnapshot {
     pub rows: u64,
     /// Row changes skipped because a table's copy already had them.
     pub skipped: u64,
+    /// The address the query server listens on (the port chosen when `--listen` gave 0).
+    #[serde(default)]
+    pub listen: Option<String>,
 }
 
 #[derive(Debug)]
@@ -111,6 +114,12 @@ impl RuntimeStatus {
     /// Records an error the replica recovers from (it keeps running).
     pub fn set_last_error(&self, error: &str) {
         self.with(|i| i.snap.last_error = Some(error.into()));
+    }
+
+    /// Records the query server's address and writes the file.
+    pub fn set_listen(&self, addr: &str) {
+        self.with(|i| i.snap.listen = Some(addr.into()));
+        self.flush();
     }
 
     /// Records the stream's reconnect count.
