@@ -386,13 +386,12 @@ fn like_at(v: &[char], p: &[char]) -> bool {
                 pi += 1;
                 continue;
             }
-            Some('\\') if p.get(pi + 1).is_some() => {
-                if p.get(pi + 1) == v.get(vi) {
-                    vi += 1;
-                    pi += 2;
-                    continue;
-                }
+            Some('\\') if p.get(pi + 1).is_some() && p.get(pi + 1) == v.get(vi) => {
+                vi += 1;
+                pi += 2;
+                continue;
             }
+            Some('\\') if p.get(pi + 1).is_some() => {}
             Some(c) if Some(c) == v.get(vi) => {
                 vi += 1;
                 pi += 1;

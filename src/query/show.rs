@@ -115,7 +115,7 @@ impl<'a, 't> Cursor<'a, 't> {
     }
 
     /// `FROM db` / `IN db`.
-    fn from_db(&mut self) -> Result<Option<String>, SqlError> {
+    fn in_db(&mut self) -> Result<Option<String>, SqlError> {
         if self.eat("FROM") || self.eat("IN") {
             Ok(Some(self.name()?))
         } else {
@@ -450,7 +450,7 @@ pub async fn show(
     match word.as_str() {
         "DATABASES" | "SCHEMAS" => show_databases(session, c.filter()?),
         "TABLES" => {
-            let db = c.from_db()?;
+            let db = c.in_db()?;
             let f = c.filter()?;
             show_tables(session, db, full, f)
         }
@@ -462,7 +462,7 @@ pub async fn show(
                 ));
             }
             let (db1, table) = c.qualified()?;
-            let db2 = c.from_db()?;
+            let db2 = c.in_db()?;
             let f = c.filter()?;
             show_columns(session, db2.or(db1), &table, full, f)
         }
@@ -471,7 +471,7 @@ pub async fn show(
                 return Err(syntax_near(""));
             }
             let (db1, table) = c.qualified()?;
-            let db2 = c.from_db()?;
+            let db2 = c.in_db()?;
             let f = c.filter()?;
             show_index(session, db2.or(db1), &table, f)
         }
@@ -493,7 +493,7 @@ pub async fn show(
             }
         }
         "TABLE" if c.eat("STATUS") => {
-            let db = c.from_db()?;
+            let db = c.in_db()?;
             let f = c.filter()?;
             show_table_status(session, db, f)
         }
@@ -767,7 +767,11 @@ fn show_databases(session: &Session, f: Filter) -> Result<Outcome, SqlError> {
     let mut names = databases(&cat);
     names.push(INFORMATION_SCHEMA.to_string());
     names.sort();
-    let mut t = Table::new(vec![ColumnDef::text("Database")]);
+    let name = match &f {
+        Filter::Like(p) => format!("Database ({p})"),
+        _ => "Database".to_string(),
+    };
+    let mut t = Table::new(vec![ColumnDef::text(&name)]);
     t.rows = names.into_iter().map(|n| vec![s(n)]).collect();
     f.apply(&mut t, 0)?;
     Ok(t.outcome())
@@ -784,7 +788,11 @@ fn show_tables(
     if !database_exists(&cat, &db) {
         return Err(SqlError::unknown_database(&db));
     }
-    let mut cols = vec![ColumnDef::text(&format!("Tables_in_{db}"))];
+    let name = match &f {
+        Filter::Like(p) => format!("Tables_in_{db} ({p})"),
+        _ => format!("Tables_in_{db}"),
+    };
+    let mut cols = vec![ColumnDef::text(&name)];
     if full {
         cols.push(ColumnDef::text("Table_type"));
     }
