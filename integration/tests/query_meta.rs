@@ -490,9 +490,11 @@ async fn replica_status_and_waits_follow_the_visible_position() {
     let status = RuntimeStatus::new(dir.path(), "mysql://repl@db:3306");
     status.set_state("streaming");
     status.set_caught_up(true);
-    let mut config = EngineConfig::default();
-    config.source_host = "db".into();
-    config.source_user = "repl".into();
+    let config = EngineConfig {
+        source_host: "db".into(),
+        source_user: "repl".into(),
+        ..EngineConfig::default()
+    };
     let engine = Engine::new(
         Arc::new(store),
         config,
