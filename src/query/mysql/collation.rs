@@ -306,12 +306,18 @@ pub fn fold_udf() -> ScalarUDF {
 
 /// `mysql_sortkey(e, collation)`.
 pub fn sortkey_expr(e: Expr, collation: u16) -> Expr {
-    Arc::new(sortkey_udf()).call(vec![e, Expr::Literal(ScalarValue::Int64(Some(i64::from(collation))), None)])
+    Arc::new(sortkey_udf()).call(vec![
+        e,
+        Expr::Literal(ScalarValue::Int64(Some(i64::from(collation))), None),
+    ])
 }
 
 /// `mysql_fold(e, collation)`.
 pub fn fold_expr(e: Expr, collation: u16) -> Expr {
-    Arc::new(fold_udf()).call(vec![e, Expr::Literal(ScalarValue::Int64(Some(i64::from(collation))), None)])
+    Arc::new(fold_udf()).call(vec![
+        e,
+        Expr::Literal(ScalarValue::Int64(Some(i64::from(collation))), None),
+    ])
 }
 
 #[cfg(test)]
@@ -342,15 +348,48 @@ mod tests {
     async fn ci_equality_like_and_pad_space_match_mariadb() {
         let f = Fixture::new().await;
         // MariaDB 10.11 on the fixture table.
-        assert_eq!(column(&f.ctx, "SELECT id FROM p WHERE name = 'ALICE' ORDER BY id").await, ["1", "2", "6"]);
-        assert_eq!(column(&f.ctx, "SELECT id FROM p WHERE b = 'alice' ORDER BY id").await, ["1", "6"]);
-        assert_eq!(column(&f.ctx, "SELECT id FROM p WHERE name LIKE 'AL%' ORDER BY id").await, ["1", "2", "6"]);
-        assert_eq!(column(&f.ctx, "SELECT id FROM p WHERE b LIKE 'AL%' ORDER BY id").await, ["2"]);
-        assert_eq!(column(&f.ctx, "SELECT id FROM p WHERE l = 'asa' ORDER BY id").await, ["2"]);
-        assert_eq!(column(&f.ctx, "SELECT id FROM p WHERE name IN ('bob', 'B') ORDER BY id").await, ["3", "4"]);
-        assert_eq!(column(&f.ctx, "SELECT id FROM p WHERE name BETWEEN 'A' AND 'AZ' ORDER BY id").await, ["1", "2", "6"]);
         assert_eq!(
-            query_strings(&f.ctx, "SELECT 'a' = 'A', 'a' = 'a ', 'a' < 'B', 'x' LIKE 'X'").await,
+            column(&f.ctx, "SELECT id FROM p WHERE name = 'ALICE' ORDER BY id").await,
+            ["1", "2", "6"]
+        );
+        assert_eq!(
+            column(&f.ctx, "SELECT id FROM p WHERE b = 'alice' ORDER BY id").await,
+            ["1", "6"]
+        );
+        assert_eq!(
+            column(&f.ctx, "SELECT id FROM p WHERE name LIKE 'AL%' ORDER BY id").await,
+            ["1", "2", "6"]
+        );
+        assert_eq!(
+            column(&f.ctx, "SELECT id FROM p WHERE b LIKE 'AL%' ORDER BY id").await,
+            ["2"]
+        );
+        assert_eq!(
+            column(&f.ctx, "SELECT id FROM p WHERE l = 'asa' ORDER BY id").await,
+            ["2"]
+        );
+        assert_eq!(
+            column(
+                &f.ctx,
+                "SELECT id FROM p WHERE name IN ('bob', 'B') ORDER BY id"
+            )
+            .await,
+            ["3", "4"]
+        );
+        assert_eq!(
+            column(
+                &f.ctx,
+                "SELECT id FROM p WHERE name BETWEEN 'A' AND 'AZ' ORDER BY id"
+            )
+            .await,
+            ["1", "2", "6"]
+        );
+        assert_eq!(
+            query_strings(
+                &f.ctx,
+                "SELECT 'a' = 'A', 'a' = 'a ', 'a' < 'B', 'x' LIKE 'X'"
+            )
+            .await,
             vec![vec!["1", "1", "1", "1"]]
         );
     }
@@ -360,13 +399,29 @@ mod tests {
         let f = Fixture::new().await;
         // MariaDB 10.11: SELECT name, COUNT(*) FROM p GROUP BY name ORDER BY name.
         assert_eq!(
-            query_strings(&f.ctx, "SELECT name, COUNT(*) FROM p GROUP BY name ORDER BY name").await,
+            query_strings(
+                &f.ctx,
+                "SELECT name, COUNT(*) FROM p GROUP BY name ORDER BY name"
+            )
+            .await,
             rows("NULL 1\nalice 3\nb 1\nBob 1")
         );
-        assert_eq!(column(&f.ctx, "SELECT b FROM p ORDER BY b").await, ["NULL", "ALICE", "Bob", "alice", "alice ", "b"]);
-        assert_eq!(column(&f.ctx, "SELECT l FROM p ORDER BY l, id").await, ["NULL", "asa", "ol", "x", "Åsa", "Öl"]);
-        assert_eq!(column(&f.ctx, "SELECT DISTINCT name FROM p ORDER BY name").await, ["NULL", "alice", "b", "Bob"]);
-        assert_eq!(column(&f.ctx, "SELECT COUNT(DISTINCT name) FROM p").await, ["3"]);
+        assert_eq!(
+            column(&f.ctx, "SELECT b FROM p ORDER BY b").await,
+            ["NULL", "ALICE", "Bob", "alice", "alice ", "b"]
+        );
+        assert_eq!(
+            column(&f.ctx, "SELECT l FROM p ORDER BY l, id").await,
+            ["NULL", "asa", "ol", "x", "Åsa", "Öl"]
+        );
+        assert_eq!(
+            column(&f.ctx, "SELECT DISTINCT name FROM p ORDER BY name").await,
+            ["NULL", "alice", "b", "Bob"]
+        );
+        assert_eq!(
+            column(&f.ctx, "SELECT COUNT(DISTINCT name) FROM p").await,
+            ["3"]
+        );
         assert_eq!(
             query_strings(&f.ctx, "SELECT MIN(name), MAX(name) FROM p").await,
             vec![vec!["alice", "Bob"]]

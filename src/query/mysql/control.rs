@@ -71,11 +71,7 @@ mod tests {
             vec![vec!["b", "2", "1", "x", "1", "0", "d", "3", "NULL"]]
         );
         // IF over a column: only rows with n > 2 get their name.
-        let got = column(
-            &f.ctx,
-            "SELECT IF(n > 2, name, '-') FROM p ORDER BY id",
-        )
-        .await;
+        let got = column(&f.ctx, "SELECT IF(n > 2, name, '-') FROM p ORDER BY id").await;
         assert_eq!(got, vec!["alice", "-", "Bob", "-", "NULL", "-"]);
     }
 }

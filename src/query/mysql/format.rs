@@ -198,7 +198,9 @@ fn str_to_date_type(_: &[DataType], consts: &[Option<&ScalarValue>]) -> Result<D
     let fmt = consts.get(1).copied().flatten().and_then(values::as_str);
     Ok(match fmt.map(yields) {
         Some(Yields::Date) => DataType::Date32,
-        Some(Yields::Time) => DataType::Duration(datafusion::arrow::datatypes::TimeUnit::Microsecond),
+        Some(Yields::Time) => {
+            DataType::Duration(datafusion::arrow::datatypes::TimeUnit::Microsecond)
+        }
         _ => DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Microsecond, None),
     })
 }
@@ -212,10 +214,14 @@ struct Input<'a> {
 impl Input<'_> {
     fn number(&mut self, max_digits: usize) -> Option<i64> {
         let start = self.pos;
-        while self.pos - start < max_digits && self.s.get(self.pos).is_some_and(u8::is_ascii_digit) {
+        while self.pos - start < max_digits && self.s.get(self.pos).is_some_and(u8::is_ascii_digit)
+        {
             self.pos += 1;
         }
-        std::str::from_utf8(self.s.get(start..self.pos)?).ok()?.parse().ok()
+        std::str::from_utf8(self.s.get(start..self.pos)?)
+            .ok()?
+            .parse()
+            .ok()
     }
 
     fn word<'n>(&mut self, names: &[&'n str], prefix: usize) -> Option<usize> {
@@ -232,11 +238,27 @@ impl Input<'_> {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const DAYS: [&str; 7] = [
-    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
 ];
 
 #[derive(Default)]
@@ -385,9 +407,11 @@ fn str_to_date(a: &[ScalarValue], env: &Env) -> Result<ScalarValue> {
     )
     .ok();
     let date = match p.yday {
-        Some(yd) if p.month == 0 && p.day == 0 => Date::new(i16::try_from(p.year).unwrap_or(-1), 1, 1)
-            .ok()
-            .and_then(|d| d.checked_add(jiff::Span::new().days(yd - 1)).ok()),
+        Some(yd) if p.month == 0 && p.day == 0 => {
+            Date::new(i16::try_from(p.year).unwrap_or(-1), 1, 1)
+                .ok()
+                .and_then(|d| d.checked_add(jiff::Span::new().days(yd - 1)).ok())
+        }
         _ => Date::new(
             i16::try_from(p.year).unwrap_or(-1),
             i8::try_from(p.month).unwrap_or(-1),

@@ -76,6 +76,7 @@ pub fn install(ctx: &SessionContext) -> Result<(), DataFusionError> {
         let mut state = state.write();
         set_options(state.config_mut().options_mut());
         state.register_function_rewrite(Arc::new(coercion::MysqlExprRewrite))?;
+        state.register_expr_planner(Arc::new(coercion::MysqlArithmeticPlanner))?;
     }
     ctx.add_analyzer_rule(Arc::new(plan::MysqlPlanRewrite));
     for (name, alias) in ALIASES {

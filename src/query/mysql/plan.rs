@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
+use datafusion::common::metadata::FieldMetadata;
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{Column, DFSchema, Result};
 use datafusion::functions_aggregate::first_last::first_value_udaf;
@@ -23,10 +24,11 @@ use datafusion::logical_expr::{
     Aggregate, Cast, Distinct, Expr, ExprSchemable, LogicalPlan, Projection, Sort,
 };
 use datafusion::optimizer::AnalyzerRule;
-use datafusion::common::metadata::FieldMetadata;
 
 use super::coercion::SHOWN_SCALE_KEY;
-use super::collation::{field_collation, is_string_type, needs_weights, sortkey_expr, DEFAULT_COLLATION};
+use super::collation::{
+    field_collation, is_string_type, needs_weights, sortkey_expr, DEFAULT_COLLATION,
+};
 
 /// The rule, registered by [`super::install`].
 #[derive(Debug)]
@@ -80,7 +82,10 @@ fn rewrite_sort(s: Sort) -> Result<Transformed<LogicalPlan>> {
         input: s.input,
         fetch: s.fetch,
     };
-    Ok(Transformed::new_transformed(LogicalPlan::Sort(sort), changed))
+    Ok(Transformed::new_transformed(
+        LogicalPlan::Sort(sort),
+        changed,
+    ))
 }
 
 fn first_value(e: Expr, order_by: Vec<SortExpr>, filter: Option<Box<Expr>>) -> Expr {
@@ -108,7 +113,11 @@ fn collated_aggregate(e: &Expr, schema: &DFSchema) -> Option<Expr> {
     match name.as_str() {
         "min" | "max" => Some(first_value(
             arg.clone(),
-            vec![SortExpr::new(sortkey_expr(arg.clone(), c), name == "min", false)],
+            vec![SortExpr::new(
+                sortkey_expr(arg.clone(), c),
+                name == "min",
+                false,
+            )],
             a.params.filter.clone(),
         )),
         "count" if a.params.distinct => {
@@ -195,7 +204,10 @@ fn rewrite_distinct(input: Arc<LogicalPlan>) -> Result<Transformed<LogicalPlan>>
         .iter()
         .map(|(q, f)| Expr::Column(Column::new(q.cloned(), f.name())))
         .collect();
-    let keyed: Vec<Option<u16>> = cols.iter().map(|c| weighing_collation(c, &schema)).collect();
+    let keyed: Vec<Option<u16>> = cols
+        .iter()
+        .map(|c| weighing_collation(c, &schema))
+        .collect();
     if keyed.iter().all(Option::is_none) {
         return Ok(Transformed::no(LogicalPlan::Distinct(Distinct::All(input))));
     }
@@ -236,11 +248,17 @@ fn shown_scale(e: &Expr, schema: &DFSchema) -> Option<i8> {
         Expr::Alias(a) => shown_scale(&a.expr, schema),
         Expr::Column(_) => {
             let (_, f) = e.to_field(schema).ok()?;
-            f.metadata().get(SHOWN_SCALE_KEY).and_then(|s| s.parse().ok())
+            f.metadata()
+                .get(SHOWN_SCALE_KEY)
+                .and_then(|s| s.parse().ok())
         }
         Expr::ScalarFunction(f) if f.func.name() == "mysql_div" => {
             let s1 = f.args.first().and_then(scale)?;
-            Some(s1.max(0).saturating_add(super::DIV_PRECISION_INCREMENT).min(30))
+            Some(
+                s1.max(0)
+                    .saturating_add(super::DIV_PRECISION_INCREMENT)
+                    .min(30),
+            )
         }
         Expr::BinaryExpr(b) => {
             let (l, r) = (shown_scale(&b.left, schema), shown_scale(&b.right, schema));
@@ -264,7 +282,9 @@ fn shown_scale(e: &Expr, schema: &DFSchema) -> Option<i8> {
                 _ => None,
             }
         }
-        Expr::Cast(Cast { expr, .. }) if matches!(e.get_type(schema).ok()?, DataType::Decimal128(..)) => {
+        Expr::Cast(Cast { expr, .. })
+            if matches!(e.get_type(schema).ok()?, DataType::Decimal128(..)) =>
+        {
             // A cast keeps the shown scale only when it keeps the value's scale.
             let inner = shown_scale(expr, schema)?;
             (arrow_scale(expr) == arrow_scale(e)).then_some(inner)
@@ -311,9 +331,9 @@ fn mark_shown_scale(p: Projection) -> Result<Transformed<LogicalPlan>> {
     if !changed {
         return Ok(Transformed::no(LogicalPlan::Projection(p)));
     }
-    Ok(Transformed::yes(LogicalPlan::Projection(Projection::try_new(
-        exprs, p.input,
-    )?)))
+    Ok(Transformed::yes(LogicalPlan::Projection(
+        Projection::try_new(exprs, p.input)?,
+    )))
 }
 
 fn mark_aggregate_scale(agg: Aggregate) -> Result<Transformed<LogicalPlan>> {
@@ -335,11 +355,9 @@ fn mark_aggregate_scale(agg: Aggregate) -> Result<Transformed<LogicalPlan>> {
     if !changed {
         return Ok(Transformed::no(LogicalPlan::Aggregate(agg)));
     }
-    Ok(Transformed::yes(LogicalPlan::Aggregate(Aggregate::try_new(
-        agg.input,
-        agg.group_expr,
-        aggr,
-    )?)))
+    Ok(Transformed::yes(LogicalPlan::Aggregate(
+        Aggregate::try_new(agg.input, agg.group_expr, aggr)?,
+    )))
 }
 
 /// True for plans whose output is a result set of a query.
@@ -376,12 +394,18 @@ fn finish_output(plan: LogicalPlan) -> Result<LogicalPlan> {
     let mut exprs = Vec::new();
     for (q, f) in schema.iter() {
         let col = Expr::Column(Column::new(q.cloned(), f.name()));
-        let shown: Option<i8> = f.metadata().get(SHOWN_SCALE_KEY).and_then(|s| s.parse().ok());
+        let shown: Option<i8> = f
+            .metadata()
+            .get(SHOWN_SCALE_KEY)
+            .and_then(|s| s.parse().ok());
         let mut meta: HashMap<String, String> = f.metadata().clone();
         meta.remove(SHOWN_SCALE_KEY);
         let meta = (!meta.is_empty()).then(|| FieldMetadata::from(meta));
         let e = match (f.data_type(), shown) {
-            (DataType::Boolean, _) => Some(Expr::Cast(Cast::new(Box::new(col.clone()), DataType::Int32))),
+            (DataType::Boolean, _) => Some(Expr::Cast(Cast::new(
+                Box::new(col.clone()),
+                DataType::Int32,
+            ))),
             (DataType::Decimal128(p, s), Some(shown)) if shown < *s => {
                 let p = i16::from(*p) - i16::from(*s) + i16::from(shown);
                 let p = u8::try_from(p.clamp(1, 38)).unwrap_or(38);

@@ -11,8 +11,8 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{exec_err, plan_err, Result};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
-    Signature, TypeSignature, Volatility,
+    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    TypeSignature, Volatility,
 };
 use datafusion::scalar::ScalarValue;
 
@@ -159,14 +159,17 @@ impl ScalarUDFImpl for RowUdf {
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         self.check_arity(args.arg_fields.len())?;
-        let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
+        let types: Vec<DataType> = args
+            .arg_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
         let dt = (self.def.ret)(&types, args.scalar_arguments)?;
         Ok(Arc::new(Field::new(self.def.name, dt, true)))
     }
 
     fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
-        let (Some(clock), Some(start)) = (self.def.clock, info.query_execution_start_time())
-        else {
+        let (Some(clock), Some(start)) = (self.def.clock, info.query_execution_start_time()) else {
             return Ok(ExprSimplifyResult::Original(args));
         };
         let mut consts = Vec::with_capacity(args.len());
@@ -185,7 +188,11 @@ impl ScalarUDFImpl for RowUdf {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let ret = args.return_field.data_type().clone();
         let n = args.number_rows;
-        if args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) {
+        if args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)))
+        {
             let row: Vec<ScalarValue> = args
                 .args
                 .iter()
@@ -214,7 +221,9 @@ impl ScalarUDFImpl for RowUdf {
             out.push(fit((self.def.eval)(&row, &self.env)?, &ret)?);
         }
         if out.is_empty() {
-            return Ok(ColumnarValue::Array(datafusion::arrow::array::new_empty_array(&ret)));
+            return Ok(ColumnarValue::Array(
+                datafusion::arrow::array::new_empty_array(&ret),
+            ));
         }
         Ok(ColumnarValue::Array(ScalarValue::iter_to_array(out)?))
     }

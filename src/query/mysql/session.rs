@@ -34,7 +34,9 @@ fn user(_: &[ScalarValue], env: &Env) -> Result<ScalarValue> {
 }
 
 fn connection_id(_: &[ScalarValue], env: &Env) -> Result<ScalarValue> {
-    Ok(ScalarValue::Int64(i64::try_from(env.info.connection_id).ok()))
+    Ok(ScalarValue::Int64(
+        i64::try_from(env.info.connection_id).ok(),
+    ))
 }
 
 fn version(_: &[ScalarValue], env: &Env) -> Result<ScalarValue> {

@@ -111,8 +111,7 @@ fn as_compare(v: &ScalarValue, t: &DataType, env: &Env) -> Result<ScalarValue> {
 fn compare(a: &ScalarValue, b: &ScalarValue) -> Option<Ordering> {
     match (values::as_str(a), values::as_str(b)) {
         (Some(x), Some(y)) => Some(
-            fold_general_ci(x.trim_end_matches(' '))
-                .cmp(&fold_general_ci(y.trim_end_matches(' '))),
+            fold_general_ci(x.trim_end_matches(' ')).cmp(&fold_general_ci(y.trim_end_matches(' '))),
         ),
         _ => a.partial_cmp(b),
     }
@@ -305,7 +304,9 @@ fn format(a: &[ScalarValue], _env: &Env) -> Result<ScalarValue> {
     let d = u32::try_from(d.clamp(0, 30)).unwrap_or(0);
     let plain = match x {
         ScalarValue::Decimal128(Some(v), _, s) => round_decimal(*v, *s, d),
-        _ if x.data_type().is_integer() => values::to_i64(x).and_then(|v| round_decimal(i128::from(v), 0, d)),
+        _ if x.data_type().is_integer() => {
+            values::to_i64(x).and_then(|v| round_decimal(i128::from(v), 0, d))
+        }
         _ => values::to_f64(x).map(|f| format!("{:.*}", d as usize, f)),
     };
     Ok(ScalarValue::Utf8(plain.map(|p| group_thousands(&p))))
@@ -334,9 +335,42 @@ mod tests {
         )
         .await;
         let want = [
-            "NULL", "a11.5021e202024-01-02", "a,b,3", "NULL", "NULL", "3", "A", "10", "b", "2", "0",
-            "2", "b", "NULL", "NULL", "2", "4", "0", "3", "he", "", "llo", "hello", "abc", "ABC",
-            "1,234,567.89", "1", "-1,235", "1.01", "12.000", "NULL", "a.b", "c", "aXb", "6", "5",
+            "NULL",
+            "a11.5021e202024-01-02",
+            "a,b,3",
+            "NULL",
+            "NULL",
+            "3",
+            "A",
+            "10",
+            "b",
+            "2",
+            "0",
+            "2",
+            "b",
+            "NULL",
+            "NULL",
+            "2",
+            "4",
+            "0",
+            "3",
+            "he",
+            "",
+            "llo",
+            "hello",
+            "abc",
+            "ABC",
+            "1,234,567.89",
+            "1",
+            "-1,235",
+            "1.01",
+            "12.000",
+            "NULL",
+            "a.b",
+            "c",
+            "aXb",
+            "6",
+            "5",
             "ell",
         ];
         assert_eq!(got, vec![want.map(String::from).to_vec()]);

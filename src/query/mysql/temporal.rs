@@ -81,22 +81,31 @@ pub fn civil(v: &ScalarValue, env: &Env) -> Option<Civil> {
             has_time: false,
         }),
         ScalarValue::Date64(Some(ms)) => Some(Civil {
-            dt: Timestamp::from_millisecond(*ms).ok()?.to_zoned(TimeZone::UTC).date().to_datetime(Time::midnight()),
+            dt: Timestamp::from_millisecond(*ms)
+                .ok()?
+                .to_zoned(TimeZone::UTC)
+                .date()
+                .to_datetime(Time::midnight()),
             has_time: false,
         }),
-        ScalarValue::TimestampSecond(s, z) => instant(s.and_then(|s| Timestamp::from_second(s).ok()), z, env),
+        ScalarValue::TimestampSecond(s, z) => {
+            instant(s.and_then(|s| Timestamp::from_second(s).ok()), z, env)
+        }
         ScalarValue::TimestampMillisecond(s, z) => {
             instant(s.and_then(|s| Timestamp::from_millisecond(s).ok()), z, env)
         }
         ScalarValue::TimestampMicrosecond(s, z) => {
             instant(s.and_then(|s| Timestamp::from_microsecond(s).ok()), z, env)
         }
-        ScalarValue::TimestampNanosecond(s, z) => {
-            instant(s.map(|s| Timestamp::from_nanosecond(i128::from(s))).and_then(Result::ok), z, env)
-        }
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            parse_datetime(s)
-        }
+        ScalarValue::TimestampNanosecond(s, z) => instant(
+            s.map(|s| Timestamp::from_nanosecond(i128::from(s)))
+                .and_then(Result::ok),
+            z,
+            env,
+        ),
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => parse_datetime(s),
         ScalarValue::Int8(Some(_))
         | ScalarValue::Int16(Some(_))
         | ScalarValue::Int32(Some(_))
@@ -123,12 +132,12 @@ pub fn time_micros(v: &ScalarValue, env: &Env) -> Option<i64> {
         ScalarValue::Time64Nanosecond(Some(ns)) => Some(*ns / 1000),
         ScalarValue::Time32Second(Some(s)) => Some(i64::from(*s) * 1_000_000),
         ScalarValue::Time32Millisecond(Some(ms)) => Some(i64::from(*ms) * 1000),
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            match parse_datetime(s) {
-                Some(c) if c.has_time || !s.contains(':') => Some(micros_of_time(c.dt.time())),
-                _ => parse_time(s),
-            }
-        }
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => match parse_datetime(s) {
+            Some(c) if c.has_time || !s.contains(':') => Some(micros_of_time(c.dt.time())),
+            _ => parse_time(s),
+        },
         _ => civil(v, env).map(|c| micros_of_time(c.dt.time())),
     }
 }
@@ -187,7 +196,16 @@ fn year2(y: i64, len: usize) -> i64 {
     }
 }
 
-fn build(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64, us: i64, has_time: bool) -> Option<Civil> {
+fn build(
+    y: i64,
+    mo: i64,
+    d: i64,
+    h: i64,
+    mi: i64,
+    s: i64,
+    us: i64,
+    has_time: bool,
+) -> Option<Civil> {
     let date = Date::new(
         i16::try_from(y).ok()?,
         i8::try_from(mo).ok()?,
@@ -219,8 +237,26 @@ pub fn parse_number_datetime(s: &str) -> Option<Civil> {
         8 => build(n(0, 4)?, n(4, 6)?, n(6, 8)?, 0, 0, 0, 0, false),
         6 => build(year2(n(0, 2)?, 2), n(2, 4)?, n(4, 6)?, 0, 0, 0, 0, false),
         5 => build(year2(n(0, 1)?, 2), n(1, 3)?, n(3, 5)?, 0, 0, 0, 0, false),
-        14 => build(n(0, 4)?, n(4, 6)?, n(6, 8)?, n(8, 10)?, n(10, 12)?, n(12, 14)?, 0, true),
-        12 => build(year2(n(0, 2)?, 2), n(2, 4)?, n(4, 6)?, n(6, 8)?, n(8, 10)?, n(10, 12)?, 0, true),
+        14 => build(
+            n(0, 4)?,
+            n(4, 6)?,
+            n(6, 8)?,
+            n(8, 10)?,
+            n(10, 12)?,
+            n(12, 14)?,
+            0,
+            true,
+        ),
+        12 => build(
+            year2(n(0, 2)?, 2),
+            n(2, 4)?,
+            n(4, 6)?,
+            n(6, 8)?,
+            n(8, 10)?,
+            n(10, 12)?,
+            0,
+            true,
+        ),
         _ => None,
     }
 }
@@ -241,7 +277,11 @@ pub fn parse_datetime(s: &str) -> Option<Civil> {
             let mut c = parse_number_datetime(int)?;
             if c.has_time {
                 let us = frac_micros(frac)?;
-                c.dt = c.dt.with().subsec_nanosecond(i32::try_from(us * 1000).ok()?).build().ok()?;
+                c.dt =
+                    c.dt.with()
+                        .subsec_nanosecond(i32::try_from(us * 1000).ok()?)
+                        .build()
+                        .ok()?;
             }
             return Some(c);
         }
@@ -383,8 +423,14 @@ mod tests {
     fn parses_mysql_date_strings() {
         // MariaDB 10.11: SELECT CAST(x AS DATETIME) / DATE(x) for each.
         assert_eq!(p("2024-01-31").as_deref(), Some("2024-01-31"));
-        assert_eq!(p("2024-01-31 10:20:30").as_deref(), Some("2024-01-31 10:20:30"));
-        assert_eq!(p("2024-01-31T10:20:30.5").as_deref(), Some("2024-01-31 10:20:30.500000"));
+        assert_eq!(
+            p("2024-01-31 10:20:30").as_deref(),
+            Some("2024-01-31 10:20:30")
+        );
+        assert_eq!(
+            p("2024-01-31T10:20:30.5").as_deref(),
+            Some("2024-01-31 10:20:30.500000")
+        );
         assert_eq!(p("24-1-5").as_deref(), Some("2024-01-05"));
         assert_eq!(p("99/12/31").as_deref(), Some("1999-12-31"));
         assert_eq!(p("20240131").as_deref(), Some("2024-01-31"));
@@ -400,7 +446,10 @@ mod tests {
         let n = days_from_date(d);
         assert_eq!(n, Some(19782));
         assert_eq!(n.and_then(date_from_days), Some(d));
-        assert_eq!(date_from_days(-1).map(fmt_date).as_deref(), Some("1969-12-31"));
+        assert_eq!(
+            date_from_days(-1).map(fmt_date).as_deref(),
+            Some("1969-12-31")
+        );
         assert_eq!(parse_time("-1:02:03.5"), Some(-3_723_500_000));
         assert_eq!(fmt_time(-3_723_500_000), "-01:02:03.500000");
     }

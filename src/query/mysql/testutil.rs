@@ -77,25 +77,65 @@ impl Fixture {
             Field::new("dt", DataType::Timestamp(TimeUnit::Microsecond, None), true),
             Field::new("dd", DataType::Date32, true),
         ]));
-        let names = [Some("alice"), Some("ALICE"), Some("Bob"), Some("b"), None, Some("alice ")];
-        let dts = ["2024-01-31 10:20:30", "2024-02-29 23:59:59", "", "2023-12-31 00:00:00", "2024-03-01 12:00:00", "2024-01-01"];
+        let names = [
+            Some("alice"),
+            Some("ALICE"),
+            Some("Bob"),
+            Some("b"),
+            None,
+            Some("alice "),
+        ];
+        let dts = [
+            "2024-01-31 10:20:30",
+            "2024-02-29 23:59:59",
+            "",
+            "2023-12-31 00:00:00",
+            "2024-03-01 12:00:00",
+            "2024-01-01",
+        ];
         let columns: Vec<ArrayRef> = vec![
             Arc::new(Int64Array::from(vec![1, 2, 3, 4, 5, 6])),
             Arc::new(StringArray::from(names.to_vec())),
             Arc::new(StringArray::from(names.to_vec())),
-            Arc::new(StringArray::from(vec![Some("Åsa"), Some("asa"), Some("Öl"), Some("ol"), None, Some("x")])),
-            Arc::new(Int64Array::from(vec![Some(5), None, Some(7), Some(2), Some(3), Some(1)])),
+            Arc::new(StringArray::from(vec![
+                Some("Åsa"),
+                Some("asa"),
+                Some("Öl"),
+                Some("ol"),
+                None,
+                Some("x"),
+            ])),
+            Arc::new(Int64Array::from(vec![
+                Some(5),
+                None,
+                Some(7),
+                Some(2),
+                Some(3),
+                Some(1),
+            ])),
             Arc::new(
-                Decimal128Array::from(vec![Some(150), Some(225), None, Some(-310), Some(0), Some(100)])
-                    .with_precision_and_scale(10, 2)
-                    .unwrap_or_else(|_| Decimal128Array::from(vec![None::<i128>; 6])),
+                Decimal128Array::from(vec![
+                    Some(150),
+                    Some(225),
+                    None,
+                    Some(-310),
+                    Some(0),
+                    Some(100),
+                ])
+                .with_precision_and_scale(10, 2)
+                .unwrap_or_else(|_| Decimal128Array::from(vec![None::<i128>; 6])),
             ),
-            Arc::new(TimestampMicrosecondArray::from(dts.iter().map(|s| micros(s)).collect::<Vec<_>>())),
-            Arc::new(Date32Array::from(dts.iter().map(|s| days(s)).collect::<Vec<_>>())),
+            Arc::new(TimestampMicrosecondArray::from(
+                dts.iter().map(|s| micros(s)).collect::<Vec<_>>(),
+            )),
+            Arc::new(Date32Array::from(
+                dts.iter().map(|s| days(s)).collect::<Vec<_>>(),
+            )),
         ];
         let batch = RecordBatch::try_new(schema.clone(), columns);
         assert!(batch.is_ok(), "{batch:?}");
-        let table = batch.and_then(|b| MemTable::try_new(schema, vec![vec![b]]).map_err(Into::into));
+        let table =
+            batch.and_then(|b| MemTable::try_new(schema, vec![vec![b]]).map_err(Into::into));
         match table {
             Ok(t) => {
                 let registered = ctx.register_table("p", Arc::new(t));
@@ -105,6 +145,18 @@ impl Fixture {
         }
         Fixture { ctx }
     }
+}
+
+/// Plans and runs a statement as the query layer does: parsed in the MySQL dialect, then
+/// [`super::rewrite_statement`], then planned and executed (analyzer rules included).
+pub async fn run(ctx: &SessionContext, sql: &str) -> datafusion::error::Result<Vec<RecordBatch>> {
+    let state = ctx.state();
+    let mut stmt = state.sql_to_statement(sql, &datafusion::config::Dialect::MySQL)?;
+    if let datafusion::sql::parser::Statement::Statement(s) = &mut stmt {
+        super::rewrite_statement(s.as_mut());
+    }
+    let plan = state.statement_to_plan(stmt).await?;
+    ctx.execute_logical_plan(plan).await?.collect().await
 }
 
 /// Runs a query; each value as the MySQL text protocol shows it (`NULL` for NULL).
@@ -117,11 +169,7 @@ pub async fn query_strings(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>> 
         Ok(e) => e,
         Err(e) => panic!("{e}"),
     };
-    let batches = match ctx.sql(sql).await {
-        Ok(df) => df.collect().await,
-        Err(e) => Err(e),
-    };
-    let batches = match batches {
+    let batches = match run(ctx, sql).await {
         Ok(b) => b,
         Err(e) => panic!("{sql}: {e}"),
     };
@@ -139,15 +187,19 @@ pub async fn query_strings(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>> 
     rows
 }
 
-/// The type of each result column.
+/// The type of each result column (of the executed plan).
 pub async fn query_types(ctx: &SessionContext, sql: &str) -> Vec<DataType> {
-    match ctx.sql(sql).await {
-        Ok(df) => df
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.data_type().clone())
-            .collect(),
+    match run(ctx, sql).await {
+        Ok(batches) => batches
+            .first()
+            .map(|b| {
+                b.schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.data_type().clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
         Err(e) => panic!("{sql}: {e}"),
     }
 }

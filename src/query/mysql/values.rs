@@ -14,9 +14,9 @@ pub fn is_null(v: &ScalarValue) -> bool {
 /// The text of a string value, `None` for other types and NULL.
 pub fn as_str(v: &ScalarValue) -> Option<&str> {
     match v {
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            Some(s.as_str())
-        }
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => Some(s.as_str()),
         _ => None,
     }
 }
@@ -58,16 +58,16 @@ pub fn to_text(v: &ScalarValue, env: &Env) -> Option<String> {
         return None;
     }
     Some(match v {
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            s.clone()
-        }
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => s.clone(),
         ScalarValue::Boolean(Some(b)) => u8::from(*b).to_string(),
         ScalarValue::Float32(Some(f)) => crate::source::text::format_float(f64::from(*f), true),
         ScalarValue::Float64(Some(f)) => crate::source::text::format_float(*f, false),
         ScalarValue::Decimal128(Some(x), _, s) => format_decimal(*x, *s),
-        ScalarValue::Binary(Some(b)) | ScalarValue::LargeBinary(Some(b)) | ScalarValue::BinaryView(Some(b)) => {
-            String::from_utf8_lossy(b).into_owned()
-        }
+        ScalarValue::Binary(Some(b))
+        | ScalarValue::LargeBinary(Some(b))
+        | ScalarValue::BinaryView(Some(b)) => String::from_utf8_lossy(b).into_owned(),
         ScalarValue::FixedSizeBinary(_, Some(b)) => String::from_utf8_lossy(b).into_owned(),
         ScalarValue::Date32(_)
         | ScalarValue::Date64(_)
