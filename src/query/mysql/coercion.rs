@@ -132,10 +132,10 @@ fn rewrite_binary(b: BinaryExpr, schema: &DFSchema) -> Result<Transformed<Expr>>
             if needs_weights(c) {
                 return rebuilt(sortkey_expr(l, c), op, sortkey_expr(r, c));
             }
-        } else if (is_string_type(&lt) && is_number(&rt)) || (is_number(&lt) && is_string_type(&rt))
+        } else if (is_string_type(&lt) && is_number(&rt))
+            || (is_number(&lt) && is_string_type(&rt))
+            || (is_bool(&lt) != is_bool(&rt) && (is_number(&lt) || is_number(&rt)))
         {
-            return rebuilt(numeric(l, &lt), op, numeric(r, &rt));
-        } else if is_bool(&lt) != is_bool(&rt) && (is_number(&lt) || is_number(&rt)) {
             return rebuilt(numeric(l, &lt), op, numeric(r, &rt));
         }
         return Ok(Transformed::no(Expr::BinaryExpr(BinaryExpr::new(

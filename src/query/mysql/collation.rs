@@ -58,7 +58,7 @@ pub fn is_string_type(t: &DataType) -> bool {
 /// accent folding, or PAD SPACE.
 pub fn needs_weights(collation: u16) -> bool {
     let c = keys::collation(Some(collation));
-    !(c.weighting == Weighting::Bytes && !c.pad_space)
+    c.weighting != Weighting::Bytes || c.pad_space
 }
 
 /// True when `LIKE` under `collation` must fold characters (any `_ci` collation).

@@ -224,7 +224,7 @@ impl Input<'_> {
             .ok()
     }
 
-    fn word<'n>(&mut self, names: &[&'n str], prefix: usize) -> Option<usize> {
+    fn word(&mut self, names: &[&str], prefix: usize) -> Option<usize> {
         let rest = self.s.get(self.pos..)?;
         for (i, n) in names.iter().enumerate() {
             let n = if prefix > 0 { n.get(..prefix)? } else { n };

@@ -196,6 +196,8 @@ fn year2(y: i64, len: usize) -> i64 {
     }
 }
 
+/// A civil value from its fields (year, month, day, hour, minute, second, microsecond).
+#[allow(clippy::too_many_arguments)] // the seven fields of a date-time, named at each call
 fn build(
     y: i64,
     mo: i64,
