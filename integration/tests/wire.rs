@@ -1,7 +1,7 @@
 //! The query server's protocol (`replicant::wire`) against real clients: `mysql_async`
 //! (text and binary protocol, ping, change user, reset, TLS), the `mariadb` CLI, and raw
-//! sockets sending garbage. The store is empty: these tests are about the protocol, the
-//! SQL answers are the query layer's tests.
+//! sockets sending garbage. The store is empty: these tests are about the protocol (a few
+//! `SELECT 1` / `SELECT ?` check rows end to end); SQL answers are the query layer's tests.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -99,19 +99,6 @@ fn hex20(s: &str) -> [u8; 20] {
     out
 }
 
-/// False while the query layer is the contract's stub (every statement answers 1235):
-/// the protocol tests then check the error round trip instead of rows.
-async fn sql_ready(conn: &mut Conn) -> bool {
-    match conn.query_drop("SELECT 1").await {
-        Ok(()) => true,
-        Err(e) if server_code(&e) == Some(1235) => {
-            eprintln!("the query layer is a stub ({e}): row checks skipped");
-            false
-        }
-        Err(e) => panic!("SELECT 1: {e}"),
-    }
-}
-
 fn server_code(e: &mysql_async::Error) -> Option<u16> {
     match e {
         mysql_async::Error::Server(s) => Some(s.code),
@@ -126,24 +113,16 @@ async fn login_ping_query_prepare_and_reset() {
     assert_eq!(conn.server_version().0, 10);
     conn.ping().await.unwrap();
 
-    if sql_ready(&mut conn).await {
-        // Text protocol.
-        let one: Option<i64> = conn.query_first("SELECT 1").await.unwrap();
-        assert_eq!(one, Some(1));
-        // Binary protocol: a prepared statement with a parameter.
-        let stmt = conn.prep("SELECT ?").await.unwrap();
-        let v: Option<i64> = conn.exec_first(&stmt, (42,)).await.unwrap();
-        assert_eq!(v, Some(42));
-        let s: Option<String> = conn.exec_first(&stmt, ("héllo",)).await.unwrap();
-        assert_eq!(s.as_deref(), Some("héllo"));
-        conn.close(stmt).await.unwrap();
-    } else {
-        // The stub still goes through COM_STMT_PREPARE / EXECUTE / CLOSE.
-        let stmt = conn.prep("SELECT 2").await.unwrap();
-        let e = conn.exec_drop(&stmt, ()).await.unwrap_err();
-        assert_eq!(server_code(&e), Some(1235), "{e}");
-        conn.close(stmt).await.unwrap();
-    }
+    // Text protocol.
+    let one: Option<i64> = conn.query_first("SELECT 1").await.unwrap();
+    assert_eq!(one, Some(1));
+    // Binary protocol: a prepared statement with a parameter.
+    let stmt = conn.prep("SELECT ?").await.unwrap();
+    let v: Option<i64> = conn.exec_first(&stmt, (42,)).await.unwrap();
+    assert_eq!(v, Some(42));
+    let s: Option<String> = conn.exec_first(&stmt, ("héllo",)).await.unwrap();
+    assert_eq!(s.as_deref(), Some("héllo"));
+    conn.close(stmt).await.unwrap();
     // An error keeps the connection usable.
     let e = conn.query_drop("SELEC nonsense").await.unwrap_err();
     assert!(server_code(&e).is_some(), "{e}");
@@ -455,10 +434,8 @@ async fn garbage_and_abrupt_disconnects_leave_the_server_serving() {
     // Still serving.
     let mut conn = server.connect("root", None).await.unwrap();
     conn.ping().await.unwrap();
-    if sql_ready(&mut conn).await {
-        let one: Option<i64> = conn.query_first("SELECT 1").await.unwrap();
-        assert_eq!(one, Some(1));
-    }
+    let one: Option<i64> = conn.query_first("SELECT 1").await.unwrap();
+    assert_eq!(one, Some(1));
     server.stop().await;
 }
 
@@ -502,13 +479,8 @@ async fn mariadb_cli_in_batch_mode() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains("ERROR 1235") {
-        // The query layer is the contract's stub: the CLI logged in and got the error.
-        eprintln!("the query layer is a stub: {stderr}");
-    } else {
-        assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
-        assert_eq!(stdout, "1\n1\n");
-    }
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    assert_eq!(stdout, "1\n1\n");
     // An error is reported by code, and the CLI exits non-zero.
     let out = tokio::time::timeout(Duration::from_secs(30), run("selec 1"))
         .await
