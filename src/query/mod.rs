@@ -13,6 +13,7 @@ pub mod charsets;
 pub mod classify;
 pub mod context;
 pub mod engine;
+pub mod fast_path;
 pub mod information_schema;
 pub mod mysql;
 pub mod output;

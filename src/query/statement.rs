@@ -71,6 +71,10 @@ fn read_only(session: &Session) -> SqlError {
 
 /// Runs one statement.
 pub async fn execute(session: &mut Session, sql: &str) -> Result<Outcome, SqlError> {
+    // Primary-key point lookups skip DataFusion (fast_path.rs).
+    if let Some(out) = super::fast_path::try_execute(session, sql, &[], false) {
+        return Ok(out);
+    }
     let clean = strip_comments(sql);
     let toks = lex(&clean);
     let Some(first) = toks.first() else {
@@ -729,6 +733,9 @@ pub async fn execute_prepared(
     prepared: &Prepared,
     params: &[MyValue],
 ) -> Result<Outcome, SqlError> {
+    if let Some(out) = super::fast_path::try_execute(session, &prepared.sql, params, true) {
+        return Ok(out);
+    }
     if prepared.params == 0 && params.is_empty() {
         return execute(session, &prepared.sql).await;
     }
