@@ -62,7 +62,11 @@ impl Served {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
         loop {
             if let Some(snap) = runtime::read(served.data.path()) {
-                assert_ne!(snap.state, "failed", "replica failed: {:?}", snap.last_error);
+                assert_ne!(
+                    snap.state, "failed",
+                    "replica failed: {:?}",
+                    snap.last_error
+                );
                 if snap.state == "streaming" {
                     if let Some(addr) = snap.listen {
                         served.addr = addr;
@@ -71,8 +75,7 @@ impl Served {
                 }
             }
             if served.task.as_ref().is_some_and(|t| t.is_finished()) {
-                let r = served.task.take().map(|t| t.into_future());
-                if let Some(t) = r {
+                if let Some(t) = served.task.take() {
                     panic!("replica stopped before serving: {:?}", t.await);
                 }
             }
@@ -165,7 +168,9 @@ pub async fn text_rows(conn: &mut Conn, sql: &str) -> Vec<Vec<Option<String>>> {
             (0..r.len())
                 .map(|i| match r.as_ref(i) {
                     Some(mysql_async::Value::NULL) | None => None,
-                    Some(mysql_async::Value::Bytes(b)) => Some(String::from_utf8_lossy(b).into_owned()),
+                    Some(mysql_async::Value::Bytes(b)) => {
+                        Some(String::from_utf8_lossy(b).into_owned())
+                    }
                     Some(v) => Some(v.as_sql(true).trim_matches('\'').to_string()),
                 })
                 .collect()

@@ -23,15 +23,18 @@ async fn demo_serves_the_sample_data_and_follows_the_writer() {
         let r = run_to(args, &mut out, Some(tx)).await;
         (r, out)
     });
-    let ready = tokio::time::timeout(Duration::from_secs(120), rx)
-        .await
-        .expect("the demo was not ready within 120 s")
-        .expect("the demo stopped before it was ready");
+    let ready = match tokio::time::timeout(Duration::from_secs(120), rx).await {
+        Ok(Ok(ready)) => ready,
+        Ok(Err(_)) => panic!("the demo stopped before it was ready: {:?}", demo.await.map(|r| r.0)),
+        Err(_) => panic!("the demo was not ready within 120 s"),
+    };
     let (host, port) = ready.query_addr.rsplit_once(':').unwrap();
     let url = format!("mysql://root@{host}:{port}/shop");
     let mut replica = mysql_async::Conn::from_url(url.as_str()).await.unwrap();
     let source_url = format!("mysql://demo:demo@127.0.0.1:{}/shop", ready.source_port);
-    let mut source = mysql_async::Conn::from_url(source_url.as_str()).await.unwrap();
+    let mut source = mysql_async::Conn::from_url(source_url.as_str())
+        .await
+        .unwrap();
 
     let count: Option<i64> = replica
         .query_first("SELECT COUNT(*) FROM sbtest.sbtest1")
@@ -62,12 +65,18 @@ async fn demo_serves_the_sample_data_and_follows_the_writer() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(seen_new_order, "the writer's inserts never reached the replica");
+    assert!(
+        seen_new_order,
+        "the writer's inserts never reached the replica"
+    );
     let first: Vec<(i64, String, String)> = replica
-        .query("SELECT id, status, CAST(LastUpdated AS CHAR) FROM Orders WHERE id <= 2 ORDER BY id")
+        .query("SELECT id, status, DATE_FORMAT(LastUpdated, '%Y-%m-%d %H:%i:%s') FROM Orders WHERE id <= 2 ORDER BY id")
         .await
         .unwrap();
-    assert_eq!(first[0], (1, "Backordered".into(), "2020-06-01 12:00:00".into()));
+    assert_eq!(
+        first[0],
+        (1, "Backordered".into(), "2020-06-01 12:00:00".into())
+    );
 
     drop(replica);
     drop(source);

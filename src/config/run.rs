@@ -625,7 +625,8 @@ impl ConfigFile {
     /// The warning for a file that holds a source password and is readable (or writable)
     /// by group or others, if that is the case.
     fn exposed_password(&self) -> Option<String> {
-        let source_password = matches!(self.table.get("source"), Some(toml::Value::String(url)) if has_password(url));
+        let source_password =
+            matches!(self.table.get("source"), Some(toml::Value::String(url)) if has_password(url));
         let user_password = self.table.contains_key("password")
             || matches!(self.table.get("users"), Some(toml::Value::Array(users))
                 if users.iter().any(|u| u.get("password").is_some()));
@@ -1022,7 +1023,7 @@ mod tests {
             exclude_tables: Some("shop.tmp_*".into()),
             data_dir: Some("data".into()),
             server_id: Some(77),
-            listen: Some("0.0.0.0:4000".into()),
+            listen: Some("127.0.0.2:4000".into()),
             heartbeat: Some("2.5".into()),
             durability: Some(Durability::Buffered),
             changelog_retention: Some("1d12h".into()),
@@ -1030,13 +1031,29 @@ mod tests {
             snapshot_parallelism: Some(8),
             resnapshot_on_gap: Some(true),
             group_commit_max: Some(1),
+            user: Some("app".into()),
+            tls_cert: Some("cert.pem".into()),
+            tls_key: Some("key.pem".into()),
+            require_tls: Some(true),
+            max_connections: Some(9),
+            idle_timeout: Some("10m".into()),
         };
         let s = resolve(&args).unwrap();
         assert_eq!(s.tables, "shop.*, crm.customers");
         assert_eq!(s.exclude_tables, "shop.tmp_*");
         assert_eq!(s.data_dir, PathBuf::from("data"));
         assert_eq!(s.server_id, 77);
-        assert_eq!(s.listen, "0.0.0.0:4000");
+        assert_eq!(s.listen, "127.0.0.2:4000");
+        assert_eq!(s.server.listen, "127.0.0.2:4000");
+        assert_eq!(s.server.users.len(), 1);
+        assert_eq!(s.server.users[0].name, "app");
+        assert!(s.server.require_tls);
+        assert_eq!(
+            s.server.tls.as_ref().map(|t| t.cert.clone()),
+            Some(PathBuf::from("cert.pem"))
+        );
+        assert_eq!(s.server.max_connections, 9);
+        assert_eq!(s.server.idle_timeout, Duration::from_secs(600));
         assert_eq!(s.heartbeat, Duration::from_millis(2500));
         assert_eq!(s.durability, Durability::Buffered);
         assert_eq!(s.changelog_retention, Duration::from_secs(36 * 3600));
@@ -1534,5 +1551,52 @@ group-commit-max = 200
         assert_eq!(cli.run.resnapshot_on_gap, None);
         assert_eq!(cli.run.heartbeat, None);
         assert!(Cli::try_parse_from(["replicant", "--durability", "fast"]).is_err());
+    }
+
+    #[test]
+    fn a_network_listen_address_needs_users_with_passwords() {
+        let mut args = flags("mysql://repl@h:3306", "data");
+        args.listen = Some("0.0.0.0:3307".into());
+        let e = resolve(&args).unwrap_err();
+        assert!(e.contains("0.0.0.0:3307") && e.contains("password"), "{e}");
+        assert!(e.contains(SERVER_PASSWORD_ENV), "{e}");
+    }
+
+    #[test]
+    fn users_come_from_the_file_with_passwords_or_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("replicant.toml");
+        std::fs::write(
+            &path,
+            "source = \"mysql://repl@h:3306\"\ndata-dir = \"d\"\nlisten = \"0.0.0.0:3307\"\n\
+             users = [{ name = \"app\", password = \"pw\" }, \
+             { name = \"bi\", password-hash = \"*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9\" }]\n",
+        )
+        .unwrap();
+        let s = resolve(&with_file(&path)).unwrap();
+        assert_eq!(s.server.users.len(), 2);
+        assert!(
+            s.server.users[1].password
+                == crate::wire::config::Password::NativeHash(
+                    parse_native_hash("*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9").unwrap()
+                )
+        );
+        // A broken hash is named with the form expected.
+        std::fs::write(
+            &path,
+            "source = \"mysql://repl@h:3306\"\ndata-dir = \"d\"\n\
+             users = [{ name = \"bi\", password-hash = \"6BB4\" }]\n",
+        )
+        .unwrap();
+        let e = resolve(&with_file(&path)).unwrap_err();
+        assert!(
+            e.contains("password-hash") && e.contains("40 hex digits"),
+            "{e}"
+        );
+        // Half a TLS setting is refused with the fix.
+        let mut args = flags("mysql://repl@h:3306", "data");
+        args.tls_cert = Some("c.pem".into());
+        let e = resolve(&args).unwrap_err();
+        assert!(e.contains("--tls-key"), "{e}");
     }
 }

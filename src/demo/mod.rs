@@ -91,7 +91,7 @@ fn sbtest_rows(rows: u64) -> String {
     let pad = (10..15).map(group).collect::<Vec<_>>().join(", ");
     format!(
         "INSERT INTO sbtest.sbtest1 (k, c, pad) SELECT FLOOR(1 + RAND(seq) * {rows}), \
-         CONCAT_WS('-', {c}), CONCAT_WS('-', {pad}) FROM seq_1_to_{rows}"
+         CONCAT_WS('-', {c}), CONCAT_WS('-', {pad}) FROM sbtest.seq_1_to_{rows}"
     )
 }
 
@@ -122,7 +122,10 @@ pub async fn run_to(
         .map_err(|e| e.to_string())?;
     conn.query_drop(SAMPLE).await.map_err(|e| e.to_string())?;
     if args.rows > 0 {
-        eprintln!("replicant demo: loading {} rows into sbtest.sbtest1…", args.rows);
+        eprintln!(
+            "replicant demo: loading {} rows into sbtest.sbtest1…",
+            args.rows
+        );
         conn.query_drop(sbtest_rows(args.rows))
             .await
             .map_err(|e| e.to_string())?;
@@ -140,7 +143,10 @@ pub async fn run_to(
             args.listen.clone()
         }
         Err(e) => {
-            eprintln!("replicant demo: {} is taken ({e}); using a free port", args.listen);
+            eprintln!(
+                "replicant demo: {} is taken ({e}); using a free port",
+                args.listen
+            );
             "127.0.0.1:0".into()
         }
     };
@@ -250,7 +256,9 @@ async fn wait_until_served(data_dir: &Path) -> Result<String, String> {
     loop {
         if let Some(snap) = runtime::read(data_dir) {
             if snap.state == "failed" {
-                return Err(snap.last_error.unwrap_or_else(|| "the replica failed".into()));
+                return Err(snap
+                    .last_error
+                    .unwrap_or_else(|| "the replica failed".into()));
             }
             if snap.state == "streaming" {
                 if let Some(addr) = snap.listen {
@@ -293,10 +301,7 @@ async fn tail_changes(
     let mut changes = Vec::new();
     loop {
         changes.clear();
-        stream
-            .next(&mut changes)
-            .await
-            .map_err(|e| e.to_string())?;
+        stream.next(&mut changes).await.map_err(|e| e.to_string())?;
         for c in &changes {
             if write_change(out, &style, c).is_err() {
                 return Ok(());

@@ -303,7 +303,11 @@ pub fn column_plan(
             )
         }
         types::TIMESTAMP | types::TIMESTAMP2 => {
-            flags |= ColumnFlags::BINARY_FLAG | ColumnFlags::TIMESTAMP_FLAG;
+            // As the server sends it: a TIMESTAMP is also UNSIGNED and ZEROFILL.
+            flags |= ColumnFlags::BINARY_FLAG
+                | ColumnFlags::TIMESTAMP_FLAG
+                | ColumnFlags::UNSIGNED_FLAG
+                | ColumnFlags::ZEROFILL_FLAG;
             decimals = fsp(col);
             (
                 Conversion::Timestamp,

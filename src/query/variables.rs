@@ -221,6 +221,8 @@ pub fn globals(engine: &Engine) -> Vec<(&'static str, Val)> {
         ("server_id", Val::UInt(u64::from(engine.config.server_id))),
         ("skip_name_resolve", Val::Bool(true)),
         ("skip_networking", Val::Bool(false)),
+        // No Unix socket: NULL tells clients (mysql_async, Connector/J) to stay on TCP.
+        ("socket", Val::Null),
         ("sort_buffer_size", Val::UInt(2_097_152)),
         ("sql_auto_is_null", Val::Bool(false)),
         ("sql_big_selects", Val::Bool(true)),

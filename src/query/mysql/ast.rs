@@ -6,13 +6,15 @@
 //!   `d + INTERVAL n unit` / `d - INTERVAL n unit` become `date_add(d, n, 'UNIT')` /
 //!   `date_sub(…)`, so the amount may be any expression and every MySQL unit works
 //!   (`'1:30' HOUR_MINUTE`);
+//! - `CAST(x AS SIGNED [INTEGER])` / `UNSIGNED [INTEGER]` (Connector/J's metadata queries
+//!   use them) become casts to BIGINT / BIGINT UNSIGNED, as MySQL defines them;
 //! - numbers with an exponent (`1e3`) stay doubles, as in MySQL, while other decimal
 //!   literals are exact DECIMALs (`parse_float_as_decimal`, see [`super::configure`]).
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    visit_expressions_mut, BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments,
+    visit_expressions_mut, BinaryOperator, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments,
     Interval, Statement, Value,
 };
 use datafusion::sql::sqlparser::dialect::MySqlDialect;
@@ -78,8 +80,47 @@ fn interval_call(func: &str, date: &Expr, iv: &Interval) -> Option<Expr> {
     parse(&format!("{func}({date}, {}, {})", iv.value, quote(&unit)))
 }
 
+/// The type a MySQL-only cast target stands for; `None` when the planner knows it.
+fn mysql_cast_type(t: &DataType) -> Option<DataType> {
+    match t {
+        DataType::Signed | DataType::SignedInteger => Some(DataType::BigInt(None)),
+        DataType::Unsigned | DataType::UnsignedInteger => Some(DataType::BigIntUnsigned(None)),
+        _ => None,
+    }
+}
+
 fn rewrite(e: &Expr) -> Option<Expr> {
     match e {
+        // CONVERT(x, type) is CAST(x AS type) (Connector/J: `CONVERT(…, UNSIGNED INTEGER)`).
+        Expr::Convert {
+            is_try: false,
+            expr,
+            data_type: Some(data_type),
+            charset: None,
+            ..
+        } => Some(Expr::Cast {
+            kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+            expr: expr.clone(),
+            data_type: mysql_cast_type(data_type).unwrap_or_else(|| data_type.clone()),
+            array: false,
+            format: None,
+        }),
+        Expr::Cast {
+            kind,
+            expr,
+            data_type,
+            array,
+            format,
+        } => {
+            let to = mysql_cast_type(data_type)?;
+            Some(Expr::Cast {
+                kind: kind.clone(),
+                expr: expr.clone(),
+                data_type: to,
+                array: *array,
+                format: format.clone(),
+            })
+        }
         Expr::Value(v) => match &v.value {
             Value::Number(n, _) if n.contains(['e', 'E']) => parse(&format!("CAST({n} AS DOUBLE)")),
             _ => None,
@@ -129,6 +170,18 @@ mod tests {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(";")
+    }
+
+    #[test]
+    fn signed_and_unsigned_casts_become_bigint() {
+        assert_eq!(
+            rewritten("SELECT CAST(a AS SIGNED INTEGER), CAST(b AS UNSIGNED) FROM t"),
+            "SELECT CAST(a AS BIGINT), CAST(b AS BIGINT UNSIGNED) FROM t"
+        );
+        assert_eq!(
+            rewritten("SELECT CONVERT(a, UNSIGNED INTEGER)"),
+            "SELECT CAST(a AS BIGINT UNSIGNED)"
+        );
     }
 
     #[test]
