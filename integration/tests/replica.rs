@@ -296,7 +296,13 @@ async fn the_cli_runs_a_replica_and_reports_its_status() {
     let out = std::process::Command::new(&bin)
         .args(["run", "--config"])
         .arg(&config)
-        .args(["--tables", "shop.*", "--stop-at-end", "--listen", "127.0.0.1:0"])
+        .args([
+            "--tables",
+            "shop.*",
+            "--stop-at-end",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -309,7 +315,13 @@ async fn the_cli_runs_a_replica_and_reports_its_status() {
     let out = std::process::Command::new(&bin)
         .args(["run", "--config"])
         .arg(&config)
-        .args(["--tables", "shop.*", "--stop-at-end", "--listen", "127.0.0.1:0"])
+        .args([
+            "--tables",
+            "shop.*",
+            "--stop-at-end",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .output()
         .unwrap();
     assert!(

@@ -71,7 +71,11 @@ pub struct Engine {
 
 impl Engine {
     /// An engine over `store`.
-    pub fn new(store: Arc<Store>, config: EngineConfig, replica: Option<ReplicaView>) -> Arc<Engine> {
+    pub fn new(
+        store: Arc<Store>,
+        config: EngineConfig,
+        replica: Option<ReplicaView>,
+    ) -> Arc<Engine> {
         Arc::new(Engine {
             store,
             config,

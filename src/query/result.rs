@@ -195,7 +195,11 @@ impl SqlError {
 
     /// 1146 ER_NO_SUCH_TABLE.
     pub fn no_such_table(schema: &str, table: &str) -> SqlError {
-        SqlError::new(1146, "42S02", format!("Table '{schema}.{table}' doesn't exist"))
+        SqlError::new(
+            1146,
+            "42S02",
+            format!("Table '{schema}.{table}' doesn't exist"),
+        )
     }
 
     /// 1049 ER_BAD_DB_ERROR.

@@ -708,7 +708,7 @@ async fn first_value(out: Outcome) -> Result<Val, SqlError> {
 }
 
 /// Prepares a statement: counts its placeholders.
-pub async fn prepare(_session: &mut Session, sql: &str) -> Result<Prepared, SqlError> {
+pub async fn prepare(session: &mut Session, sql: &str) -> Result<Prepared, SqlError> {
     let n = super::classify::count_placeholders(sql);
     let params = u16::try_from(n).map_err(|_| {
         SqlError::new(
@@ -720,11 +720,41 @@ pub async fn prepare(_session: &mut Session, sql: &str) -> Result<Prepared, SqlE
     if strip_comments(sql).is_empty() {
         return Err(SqlError::new(1065, "42000", "Query was empty"));
     }
+    let columns = prepared_columns(session, sql, n).await;
     Ok(Prepared {
         sql: sql.to_string(),
         params,
-        columns: vec![],
+        columns,
     })
+}
+
+/// The result columns of a prepared query, as the prepare response must announce them
+/// (libmariadb / libmysqlclient read an execute's result set only when the prepare said
+/// it has columns). Found by planning the query with NULL parameters; its rows are never
+/// read. Only plain `SELECT`s without waits: anything else (SET, SHOW, waits) could act
+/// at prepare time, and gets no columns here (the execute response carries them).
+async fn prepared_columns(session: &mut Session, sql: &str, params: usize) -> Vec<ColumnDef> {
+    let tokens = super::classify::lex(sql);
+    let first_is_select = tokens.first().is_some_and(|t| t.is("select"));
+    let waits = tokens.iter().any(|t| {
+        ["master_gtid_wait", "wait_for_executed_gtid_set", "master_pos_wait", "source_pos_wait", "sleep"]
+            .iter()
+            .any(|w| t.is(w))
+    });
+    if !first_is_select || waits {
+        return vec![];
+    }
+    let nulls = vec![MyValue::NULL; params];
+    let Ok(text) = prepare::substitute(sql, &nulls) else {
+        return vec![];
+    };
+    let warnings = std::mem::take(&mut session.warnings);
+    let columns = match execute(session, &text).await {
+        Ok(Outcome::Rows(rs)) => rs.columns,
+        _ => vec![],
+    };
+    session.warnings = warnings;
+    columns
 }
 
 /// Executes a prepared statement: parameters become literals, then it runs as a query.

@@ -90,10 +90,7 @@ impl RuntimeStatus {
 
     /// The live values now (for `SHOW REPLICA STATUS`).
     pub fn current(&self) -> RuntimeSnapshot {
-        self.0
-            .lock()
-            .map(|i| i.snap.clone())
-            .unwrap_or_default()
+        self.0.lock().map(|i| i.snap.clone()).unwrap_or_default()
     }
 
     /// Sets the state word and writes the file.

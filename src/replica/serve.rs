@@ -76,7 +76,11 @@ pub async fn run_serving(
 
 /// What the server says it is: the source's version with `-replicant`, so clients pick
 /// the dialect of the source (Connector/J looks for "MariaDB" in it).
-pub fn engine_config(settings: &RunSettings, info: &ServerInfo, source: &SourceOptions) -> EngineConfig {
+pub fn engine_config(
+    settings: &RunSettings,
+    info: &ServerInfo,
+    source: &SourceOptions,
+) -> EngineConfig {
     let (a, b, c) = info.version;
     let mariadb = matches!(info.flavor, Flavor::MariaDb);
     let version = if mariadb {

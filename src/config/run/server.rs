@@ -46,7 +46,11 @@ pub(super) fn resolve_server(
             password,
         });
     } else if let Some((f, v)) = lookup(file, "user") {
-        let name = f.string("user", v, "give the user name as a string, e.g. user = \"app\"")?;
+        let name = f.string(
+            "user",
+            v,
+            "give the user name as a string, e.g. user = \"app\"",
+        )?;
         let password = match lookup(file, "password") {
             Some((f, v)) => Password::Plain(
                 f.string("password", v, "give the password as a string")?
@@ -215,9 +219,7 @@ fn user_entry(f: &ConfigFile, item: &toml::Value) -> Result<User, String> {
         _ => {
             return Err(f.origin().bad_detail(
                 "users",
-                &format!(
-                    "user `{name}`: give one of `password` or `password-hash`, as a string"
-                ),
+                &format!("user `{name}`: give one of `password` or `password-hash`, as a string"),
             ))
         }
     };
