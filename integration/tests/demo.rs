@@ -25,7 +25,10 @@ async fn demo_serves_the_sample_data_and_follows_the_writer() {
     });
     let ready = match tokio::time::timeout(Duration::from_secs(120), rx).await {
         Ok(Ok(ready)) => ready,
-        Ok(Err(_)) => panic!("the demo stopped before it was ready: {:?}", demo.await.map(|r| r.0)),
+        Ok(Err(_)) => panic!(
+            "the demo stopped before it was ready: {:?}",
+            demo.await.map(|r| r.0)
+        ),
         Err(_) => panic!("the demo was not ready within 120 s"),
     };
     let (host, port) = ready.query_addr.rsplit_once(':').unwrap();

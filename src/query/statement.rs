@@ -737,9 +737,15 @@ async fn prepared_columns(session: &mut Session, sql: &str, params: usize) -> Ve
     let tokens = super::classify::lex(sql);
     let first_is_select = tokens.first().is_some_and(|t| t.is("select"));
     let waits = tokens.iter().any(|t| {
-        ["master_gtid_wait", "wait_for_executed_gtid_set", "master_pos_wait", "source_pos_wait", "sleep"]
-            .iter()
-            .any(|w| t.is(w))
+        [
+            "master_gtid_wait",
+            "wait_for_executed_gtid_set",
+            "master_pos_wait",
+            "source_pos_wait",
+            "sleep",
+        ]
+        .iter()
+        .any(|w| t.is(w))
     });
     if !first_is_select || waits {
         return vec![];
