@@ -488,34 +488,12 @@ struct Reader {
 impl TablePlan {
     fn new(bytes: Vec<u8>, entry: Arc<TableEntry>) -> TablePlan {
         let layout = table_layout(&entry);
-        let infos = entry
-            .info
-            .as_ref()
-            .map(|i| i.columns.as_slice())
-            .unwrap_or(&[]);
-        let readers = layout
-            .columns
-            .iter()
-            .zip(infos)
-            .map(|(plan, col)| {
-                let charset = match plan.conversion {
-                    Conversion::Enum(c) | Conversion::Set(c) => c,
-                    _ => Charset::Utf8,
-                };
-                let labels = col
-                    .labels
-                    .as_ref()
-                    .map(|l| {
-                        l.iter()
-                            .map(|b| String::from_utf8_lossy(&to_utf8(b, charset)).into_owned())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                Reader {
-                    data_type: arrow_type(&plan.conversion),
-                    conversion: plan.conversion.clone(),
-                    labels,
-                }
+        let readers = super::table::column_conversions(&entry, &layout)
+            .into_iter()
+            .map(|(conversion, labels)| Reader {
+                data_type: arrow_type(&conversion),
+                conversion,
+                labels,
             })
             .collect();
         let key: Vec<(usize, ColumnInfo)> = match &entry.info {

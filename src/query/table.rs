@@ -63,38 +63,47 @@ struct ColumnReader {
     labels: Vec<String>,
 }
 
+/// Per column of `entry`: how its stored values convert, and its ENUM/SET labels in
+/// UTF-8 (empty for other types). Shared by the scan and the point-lookup fast path.
+pub(crate) fn column_conversions(
+    entry: &TableEntry,
+    layout: &TableLayout,
+) -> Vec<(Conversion, Vec<String>)> {
+    let infos = entry
+        .info
+        .as_ref()
+        .map(|i| i.columns.as_slice())
+        .unwrap_or(&[]);
+    layout
+        .columns
+        .iter()
+        .zip(infos)
+        .map(|(plan, col)| {
+            let charset = match plan.conversion {
+                Conversion::Enum(c) | Conversion::Set(c) => c,
+                _ => Charset::Utf8,
+            };
+            let labels = col
+                .labels
+                .as_ref()
+                .map(|l| {
+                    l.iter()
+                        .map(|b| String::from_utf8_lossy(&to_utf8(b, charset)).into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (plan.conversion.clone(), labels)
+        })
+        .collect()
+}
+
 impl StoreTable {
     /// The provider of a served table entry.
     pub fn new(entry: Arc<TableEntry>) -> StoreTable {
         let layout = table_layout(&entry);
-        let infos = entry
-            .info
-            .as_ref()
-            .map(|i| i.columns.as_slice())
-            .unwrap_or(&[]);
-        let readers = layout
-            .columns
-            .iter()
-            .zip(infos)
-            .map(|(plan, col)| {
-                let charset = match plan.conversion {
-                    Conversion::Enum(c) | Conversion::Set(c) => c,
-                    _ => Charset::Utf8,
-                };
-                let labels = col
-                    .labels
-                    .as_ref()
-                    .map(|l| {
-                        l.iter()
-                            .map(|b| String::from_utf8_lossy(&to_utf8(b, charset)).into_owned())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                ColumnReader {
-                    conversion: plan.conversion.clone(),
-                    labels,
-                }
-            })
+        let readers = column_conversions(&entry, &layout)
+            .into_iter()
+            .map(|(conversion, labels)| ColumnReader { conversion, labels })
             .collect();
         StoreTable {
             entry,
