@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
-use datafusion::arrow::datatypes::{i256, DataType, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 use datafusion::common::ScalarValue;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, GroupByExpr, Ident, ObjectNamePart, Query, Select, SelectFlavor,
@@ -45,7 +45,7 @@ use mysql_common::value::Value as MyValue;
 use super::engine::Session;
 use super::output::{column_def, RowWriter};
 use super::result::{ColumnDef, Outcome, ResultSet};
-use super::table::{days_from_civil, parse_decimal_i128};
+use super::table::{days_from_civil, parse_decimal_i128, parse_decimal_i256};
 use super::types::{arrow_type, table_layout, Conversion, META_NAME};
 use crate::source::table::{types, ColumnInfo};
 use crate::source::text::{to_utf8, Charset};
@@ -1000,27 +1000,6 @@ fn text_value(v: &Value, r: &Reader) -> Option<String> {
         }
         _ => None,
     }
-}
-
-/// Exact decimal text as a 256-bit integer scaled by `scale` (as `table.rs`).
-fn parse_decimal_i256(text: &str, scale: i8) -> Option<i256> {
-    let (neg, body) = match text.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, text),
-    };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    let scale = usize::try_from(scale).ok()?;
-    let mut digits = String::with_capacity(int.len() + scale + 1);
-    if neg {
-        digits.push('-');
-    }
-    digits.push_str(if int.is_empty() { "0" } else { int });
-    let f = frac.get(..scale.min(frac.len())).unwrap_or("");
-    digits.push_str(f);
-    for _ in f.len()..scale {
-        digits.push('0');
-    }
-    i256::from_string(&digits)
 }
 
 #[cfg(test)]

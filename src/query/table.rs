@@ -452,7 +452,8 @@ pub fn parse_decimal_i128(text: &str, scale: i8) -> Option<i128> {
     Some(if neg { -v } else { v })
 }
 
-fn parse_decimal_i256(text: &str, scale: i8) -> Option<i256> {
+/// Exact decimal text as a 256-bit integer scaled by `scale` (DECIMAL over 38 digits).
+pub fn parse_decimal_i256(text: &str, scale: i8) -> Option<i256> {
     let (neg, body) = match text.strip_prefix('-') {
         Some(b) => (true, b),
         None => (false, text),

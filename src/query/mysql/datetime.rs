@@ -85,7 +85,8 @@ fn microsecond(a: &[ScalarValue], e: &Env) -> Result<ScalarValue> {
     time_part(a, e, |us| (us % 1_000_000) as i64)
 }
 
-const DAY_NAMES: [&str; 7] = [
+/// English day names, Monday first (DAYNAME, `%W`, STR_TO_DATE).
+pub(super) const DAY_NAMES: [&str; 7] = [
     "Monday",
     "Tuesday",
     "Wednesday",
@@ -94,7 +95,8 @@ const DAY_NAMES: [&str; 7] = [
     "Saturday",
     "Sunday",
 ];
-const MONTH_NAMES: [&str; 12] = [
+/// English month names (MONTHNAME, `%M`, STR_TO_DATE).
+pub(super) const MONTH_NAMES: [&str; 12] = [
     "January",
     "February",
     "March",

@@ -6,7 +6,7 @@ use datafusion::common::Result;
 use datafusion::scalar::ScalarValue;
 use jiff::civil::{Date, DateTime, Time};
 
-use super::datetime::{calc_week, day_name, month_name};
+use super::datetime::{calc_week, day_name, month_name, DAY_NAMES, MONTH_NAMES};
 use super::env::Env;
 use super::row_udf::{ret, Def};
 use super::temporal::{self, civil, Civil};
@@ -237,30 +237,6 @@ impl Input<'_> {
     }
 }
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-const DAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
-
 #[derive(Default)]
 struct Parts {
     year: i64,
@@ -324,13 +300,13 @@ fn parse_by_format(s: &str, fmt: &str) -> Option<Parts> {
                 p.micro = v * 10i64.pow(6 - digits);
             }
             'p' => p.pm = Some(inp.word(&["AM", "PM"], 0)? == 1),
-            'M' => p.month = i64::try_from(inp.word(&MONTHS, 0)? + 1).ok()?,
-            'b' => p.month = i64::try_from(inp.word(&MONTHS, 3)? + 1).ok()?,
+            'M' => p.month = i64::try_from(inp.word(&MONTH_NAMES, 0)? + 1).ok()?,
+            'b' => p.month = i64::try_from(inp.word(&MONTH_NAMES, 3)? + 1).ok()?,
             'W' => {
-                inp.word(&DAYS, 0)?;
+                inp.word(&DAY_NAMES, 0)?;
             }
             'a' => {
-                inp.word(&DAYS, 3)?;
+                inp.word(&DAY_NAMES, 3)?;
             }
             'j' => p.yday = Some(inp.number(3)?),
             'T' => {
