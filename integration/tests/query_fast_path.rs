@@ -6,7 +6,8 @@
 //! change or an update is seen at once. The normal path is reached by the same statement
 //! behind a comment (which the fast path never takes) or, for prepared statements (whose
 //! comments are dropped), with the fast path switched off. Prints the point-select rate
-//! of both paths beside the source's.
+//! of both paths beside the source's. The range family (`fast_path/range.rs`: BETWEEN on
+//! the key, ORDER BY, DISTINCT, SUM) is checked the same way.
 
 use std::time::Instant;
 
@@ -17,6 +18,10 @@ use mysql_async::consts::ColumnType;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Params, Value};
 use replicant::query::fast_path;
+
+/// The tests of this file run one at a time: they read the process-wide counter of
+/// statements the fast path answered, and switch the fast path off for comparisons.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Everything a client sees of one column definition.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,6 +163,11 @@ const SCHEMA: &[&str] = &[
     "INSERT INTO fp.MixedCase VALUES (1, 10)",
     "CREATE TABLE fp.nopk (id INT, v INT)",
     "INSERT INTO fp.nopk VALUES (1, 1)",
+    "CREATE TABLE fp.words (id INT PRIMARY KEY, w VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci, \
+     l VARCHAR(20) CHARACTER SET latin1, n INT NULL, b VARBINARY(10))",
+    "INSERT INTO fp.words VALUES (1, 'b', 'b', 3, 'b'), (2, 'A', 'A', NULL, 'A'), (3, 'a', 'a', 1, 'a'), \
+     (4, 'B ', 'B ', NULL, 'B '), (5, 'é', 'é', 2, 'x'), (6, 'e', 'e', -1, 'e'), (7, NULL, NULL, 0, NULL), \
+     (8, 'Zed', 'Zed', 9, 'Z'), (9, 'zed', 'zed', 9, 'z'), (10, 'ä', 'ä', 4, 'ä')",
 ];
 
 const ROWS: usize = 1000;
@@ -235,6 +245,94 @@ fn not_taken() -> Vec<String> {
     ]
 }
 
+/// Range, sorted, distinct and SUM queries the fast path answers (`range.rs`): with the
+/// source too when the source's order is fully determined (`true`).
+fn ranges_taken() -> Vec<(String, bool)> {
+    let mut q: Vec<(String, bool)> = Vec::new();
+    for (lo, hi) in [
+        ("10", "30"),
+        ("990", "1010"),
+        ("30", "10"),
+        ("-5", "3"),
+        ("'7'", "9"),
+    ] {
+        q.push((
+            format!("SELECT c FROM sbtest1 WHERE id BETWEEN {lo} AND {hi}"),
+            true,
+        ));
+        q.push((
+            format!("SELECT SUM(k) FROM sbtest1 WHERE id BETWEEN {lo} AND {hi}"),
+            true,
+        ));
+        q.push((
+            format!("SELECT c FROM sbtest1 WHERE id BETWEEN {lo} AND {hi} ORDER BY c"),
+            true,
+        ));
+        q.push((
+            format!("SELECT DISTINCT c FROM sbtest1 WHERE id BETWEEN {lo} AND {hi} ORDER BY c"),
+            true,
+        ));
+    }
+    for sql in [
+        "SELECT * FROM sbtest1 WHERE id BETWEEN 1 AND 4",
+        "SELECT id, k FROM sbtest1 WHERE id BETWEEN 1 AND 200 ORDER BY k DESC",
+        "SELECT id FROM sbtest1 WHERE id BETWEEN 1 AND 200 ORDER BY k",
+        "SELECT c FROM sbtest1 WHERE id BETWEEN 1 AND 50 ORDER BY c DESC",
+        "SELECT SUM(k) AS total, SUM(id) FROM sbtest1 WHERE id BETWEEN 1 AND 1000",
+        "SELECT SUM(k) FROM sbtest1 WHERE id = 7",
+        "SELECT SUM(k) FROM sbtest1 WHERE id = 7000",
+        "SELECT k FROM sbtest1 WHERE id = 7 ORDER BY k",
+        "SELECT SUM(ti), SUM(bu) FROM types WHERE id BETWEEN -10 AND 10",
+        "SELECT SUM(id) FROM ukey WHERE id BETWEEN 0 AND 18446744073709551615",
+        "SELECT v FROM ukey WHERE id BETWEEN 1 AND 18446744073709551615 ORDER BY v",
+        "SELECT id, v FROM tkey WHERE id BETWEEN -128 AND 127 ORDER BY v DESC",
+        // NULLs first ascending, last descending; distinct strings under _ci and PAD SPACE.
+        "SELECT n FROM words WHERE id BETWEEN 1 AND 10 ORDER BY n",
+        "SELECT n FROM words WHERE id BETWEEN 1 AND 10 ORDER BY n DESC",
+        "SELECT DISTINCT w FROM words WHERE id BETWEEN 1 AND 10 ORDER BY w",
+        "SELECT DISTINCT l FROM words WHERE id BETWEEN 1 AND 10 ORDER BY l",
+        "SELECT DISTINCT b FROM words WHERE id BETWEEN 1 AND 10 ORDER BY b",
+        "SELECT DISTINCT w, n FROM words WHERE id BETWEEN 1 AND 10 ORDER BY n, w",
+        "SELECT dt, dtm, ts, tm, yr, d FROM types WHERE id BETWEEN -10 AND 10 ORDER BY dtm",
+        "SELECT d FROM types WHERE id BETWEEN -10 AND 10 ORDER BY d DESC",
+    ] {
+        q.push((sql.to_string(), true));
+    }
+    // Ties: the order among equal keys is not fixed on the source; compared with the
+    // normal path only.
+    for sql in [
+        "SELECT w FROM words WHERE id BETWEEN 1 AND 10 ORDER BY w",
+        "SELECT id, w FROM words WHERE id BETWEEN 1 AND 10 ORDER BY w DESC",
+        "SELECT id, l FROM words WHERE id BETWEEN 1 AND 10 ORDER BY l",
+    ] {
+        q.push((sql.to_string(), false));
+    }
+    q
+}
+
+/// Range-like statements the fast path leaves to the normal path.
+fn ranges_not_taken() -> Vec<String> {
+    [
+        "SELECT c AS k FROM sbtest1 WHERE id BETWEEN 1 AND 5 ORDER BY k",
+        "SELECT DISTINCT k FROM sbtest1 WHERE id BETWEEN 1 AND 1",
+        "SELECT DISTINCT k, c FROM sbtest1 WHERE id BETWEEN 1 AND 5 ORDER BY k",
+        "SELECT SUM(c) FROM sbtest1 WHERE id BETWEEN 1 AND 5",
+        "SELECT SUM(d) FROM types WHERE id BETWEEN 1 AND 5",
+        "SELECT c, SUM(k) FROM sbtest1 WHERE id BETWEEN 1 AND 5",
+        "SELECT SUM(k) FROM sbtest1 WHERE id BETWEEN 1 AND 5 ORDER BY k",
+        "SELECT en FROM types WHERE id BETWEEN 1 AND 3 ORDER BY en",
+        "SELECT f FROM types WHERE id BETWEEN 1 AND 3 ORDER BY f",
+        "SELECT v FROM comp WHERE a BETWEEN 1 AND 2",
+        "SELECT c FROM sbtest1 WHERE k BETWEEN 1 AND 5",
+        "SELECT c FROM sbtest1 WHERE id BETWEEN NULL AND 5",
+        "SELECT c FROM sbtest1 WHERE id BETWEEN 1 AND 5 ORDER BY nosuch",
+        "SELECT v FROM nopk WHERE id BETWEEN 1 AND 5",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
 /// Odd key literals: the normal path's answer whatever it is (compared only with it).
 fn odd() -> Vec<String> {
     [
@@ -290,6 +388,7 @@ async fn check_types_text(replica: &mut Conn, source: &mut Conn) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn point_lookups_answer_as_the_normal_path_and_the_source() {
+    let _serial = SERIAL.lock().await;
     let db = setup().await;
     let served = Served::start(&db, "fp.*").await;
     let mut replica = replica_conn(&served).await;
@@ -450,6 +549,98 @@ async fn point_lookups_answer_as_the_normal_path_and_the_source() {
     }
     for line in report {
         eprintln!("point selects (prepared): {line}");
+    }
+    drop(replica);
+    served.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ranges_sorts_and_sums_answer_as_the_normal_path_and_the_source() {
+    let _serial = SERIAL.lock().await;
+    let db = setup().await;
+    let served = Served::start(&db, "fp.*").await;
+    let mut replica = replica_conn(&served).await;
+    let mut source = db.root_conn().await;
+    source.query_drop("USE fp").await.unwrap();
+    for c in [&mut replica, &mut source] {
+        c.query_drop("SET time_zone = '+00:00'").await.unwrap();
+    }
+    for (sql, with_source) in ranges_taken() {
+        compare_text(&mut replica, &mut source, &sql, with_source, true).await;
+    }
+    for sql in ranges_not_taken() {
+        compare_text(&mut replica, &mut source, &sql, false, false).await;
+    }
+    // sql_select_limit caps a range as it caps any SELECT without LIMIT.
+    for c in [&mut replica, &mut source] {
+        c.query_drop("SET sql_select_limit = 3").await.unwrap();
+    }
+    for sql in [
+        "SELECT c FROM sbtest1 WHERE id BETWEEN 10 AND 30 ORDER BY c DESC",
+        "SELECT SUM(k) FROM sbtest1 WHERE id BETWEEN 10 AND 30",
+    ] {
+        compare_text(&mut replica, &mut source, sql, true, true).await;
+    }
+    for c in [&mut replica, &mut source] {
+        c.query_drop("SET sql_select_limit = DEFAULT")
+            .await
+            .unwrap();
+    }
+
+    // sysbench oltp_read_only's range statements, prepared, in the binary protocol.
+    let sysbench = [
+        "SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ?",
+        "SELECT SUM(k) FROM sbtest1 WHERE id BETWEEN ? AND ?",
+        "SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c",
+        "SELECT DISTINCT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c",
+    ];
+    for sql in sysbench {
+        for (lo, hi) in [
+            (Value::Int(100), Value::Int(199)),
+            (Value::Int(950), Value::UInt(1049)),
+        ] {
+            let params = vec![lo.clone(), hi.clone()];
+            let before = fast_path::answered();
+            let fast = binary(&mut replica, sql, params.clone()).await;
+            assert!(fast_path::answered() > before, "{sql}: not taken");
+            let slow = on_normal_path(binary(&mut replica, sql, params.clone())).await;
+            assert_eq!(fast, slow, "{sql} {params:?}: fast path vs normal path");
+            let theirs = binary(&mut source, sql, params.clone()).await;
+            assert_eq!(
+                fast.types_and_rows(),
+                theirs.types_and_rows(),
+                "{sql}: replica vs source"
+            );
+        }
+        // A NULL bound: the normal path answers.
+        let params = vec![Value::NULL, Value::Int(5)];
+        let before = fast_path::answered();
+        let fast = binary(&mut replica, sql, params.clone()).await;
+        assert_eq!(
+            fast_path::answered(),
+            before,
+            "{sql}: taken with a NULL bound"
+        );
+        let theirs = binary(&mut source, sql, params).await;
+        assert_eq!(
+            fast.types_and_rows(),
+            theirs.types_and_rows(),
+            "{sql}: NULL bound"
+        );
+    }
+
+    // An update inside a range is seen at once.
+    run_statements(
+        &db,
+        &["UPDATE fp.sbtest1 SET k = k + 1000, c = 'aaa' WHERE id = 15"],
+    )
+    .await;
+    served.catch_up(&db).await;
+    for sql in [
+        "SELECT SUM(k) FROM sbtest1 WHERE id BETWEEN 10 AND 20",
+        "SELECT c FROM sbtest1 WHERE id BETWEEN 10 AND 20 ORDER BY c",
+    ] {
+        compare_text(&mut replica, &mut source, sql, true, true).await;
     }
     drop(replica);
     served.stop().await.unwrap();

@@ -30,28 +30,27 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
-use datafusion::common::ScalarValue;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, GroupByExpr, Ident, ObjectNamePart, Query, Select, SelectFlavor,
-    SelectItem, SetExpr, Statement, TableFactor, UnaryOperator, Value as SqlValue,
+    BinaryOperator, Distinct, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr,
+    Ident, ObjectNamePart, OrderByKind, Query, Select, SelectFlavor, SelectItem, SetExpr,
+    Statement, TableFactor, UnaryOperator, Value as SqlValue,
 };
 use datafusion::sql::sqlparser::dialect::MySqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use jiff::tz::TimeZone;
 use mysql_common::value::Value as MyValue;
 
+mod range;
+
 use super::engine::Session;
 use super::output::{column_def, RowWriter};
 use super::result::{ColumnDef, Outcome, ResultSet};
-use super::table::{days_from_civil, parse_decimal_i128, parse_decimal_i256};
-use super::types::{arrow_type, table_layout, Conversion, META_NAME};
+use super::table::StoreTable;
+use super::types::{table_layout, META_NAME};
 use crate::source::table::{types, ColumnInfo};
-use crate::source::text::{to_utf8, Charset};
 use crate::source::value::Value;
 use crate::store::catalog::TableEntry;
-use crate::store::codec::decode_row;
 use crate::store::db::{CF_CATALOG, CF_ROWS};
 use crate::store::keys::encode_key;
 use crate::store::rows::keyed_row_key;
@@ -84,7 +83,11 @@ pub fn try_execute(
     if shape.params != params.len() {
         return None;
     }
-    let out = run(session, &shape, params)?;
+    let out = if shape.is_point() {
+        run(session, &shape, params)?
+    } else {
+        range::run(session, &shape, params)?
+    };
     session.warnings.clear();
     ANSWERED.fetch_add(1, Ordering::Relaxed);
     Some(out)
@@ -119,7 +122,7 @@ fn prefilter(sql: &str) -> bool {
         return false;
     }
     !t.bytes()
-        .any(|b| matches!(b, b'@' | b'(' | b'"' | b'#' | b'/' | b'\\'))
+        .any(|b| matches!(b, b'@' | b'"' | b'#' | b'/' | b'\\'))
         && !t.contains("--")
 }
 
@@ -138,6 +141,13 @@ enum Item {
         /// Lower-cased column name.
         column: String,
         /// The result column's name.
+        name: String,
+    },
+    /// `SUM(col)` of a plain column (answered by the range path).
+    Sum {
+        /// Lower-cased column name.
+        column: String,
+        /// The result column's name (the expression as written, or the alias).
         name: String,
     },
 }
@@ -161,10 +171,28 @@ struct Shape {
     items: Vec<Item>,
     /// Conditions: lower-cased column name and the value it must equal.
     conditions: Vec<(String, Operand)>,
+    /// `col BETWEEN lo AND hi` conditions: lower-cased column name, bounds.
+    ranges: Vec<(String, Operand, Operand)>,
+    /// `ORDER BY` columns (lower-cased) and whether descending.
+    order: Vec<(String, bool)>,
+    /// `SELECT DISTINCT`.
+    distinct: bool,
     /// Number of placeholders.
     params: usize,
     /// The last binding of this shape to a table (prepared statements reuse it).
     bound: Mutex<Option<Arc<Bound>>>,
+    /// The last binding of a range shape (see `range.rs`).
+    range_bound: Mutex<Option<Arc<range::RangeBound>>>,
+}
+
+impl Shape {
+    /// A plain point lookup (the original fast path): plain columns, key equalities only.
+    fn is_point(&self) -> bool {
+        self.ranges.is_empty()
+            && self.order.is_empty()
+            && !self.distinct
+            && self.items.iter().all(|i| !matches!(i, Item::Sum { .. }))
+    }
 }
 
 fn shapes() -> &'static RwLock<HashMap<String, Option<Arc<Shape>>>> {
@@ -237,6 +265,25 @@ fn recognize(sql: &str) -> Option<Shape> {
                 }
                 Item::Wildcard
             }
+            SelectItem::UnnamedExpr(e @ Expr::Function(_)) => {
+                let column = sum_column(e)?;
+                let name = super::sql::expression_text(e, sql);
+                names.push(name.to_lowercase());
+                items.push(Item::Sum { column, name });
+                continue;
+            }
+            SelectItem::ExprWithAlias {
+                expr: e @ Expr::Function(_),
+                alias,
+            } => {
+                let column = sum_column(e)?;
+                names.push(plain_ident(alias)?.to_lowercase());
+                items.push(Item::Sum {
+                    column,
+                    name: alias.value.clone(),
+                });
+                continue;
+            }
             _ => return None,
         };
         if let Item::Column { column, .. } = &it {
@@ -257,29 +304,107 @@ fn recognize(sql: &str) -> Option<Shape> {
         return None;
     }
     let mut conditions = Vec::new();
+    let mut ranges = Vec::new();
     let mut params = 0usize;
-    conjuncts(select.selection.as_ref()?, &mut conditions, &mut params)?;
+    conjuncts(
+        select.selection.as_ref()?,
+        &mut conditions,
+        &mut ranges,
+        &mut params,
+    )?;
     // Each condition names a different column.
-    let mut cols: Vec<&String> = conditions.iter().map(|(c, _)| c).collect();
+    let mut cols: Vec<&String> = conditions
+        .iter()
+        .map(|(c, _)| c)
+        .chain(ranges.iter().map(|(c, _, _)| c))
+        .collect();
+    let n = cols.len();
     cols.sort();
     cols.dedup();
-    if cols.len() != conditions.len() {
+    if cols.len() != n {
         return None;
     }
+    let order = order_by(&query)?;
+    let distinct = match &select.distinct {
+        None => false,
+        Some(Distinct::Distinct) => true,
+        Some(_) => return None,
+    };
     Some(Shape {
         database,
         table,
         items,
         conditions,
+        ranges,
+        order,
+        distinct,
         params,
         bound: Mutex::new(None),
+        range_bound: Mutex::new(None),
     })
 }
 
-/// The query's body when it is one plain SELECT with no clause beyond FROM and WHERE.
+/// The column of `SUM(col)` (no DISTINCT, FILTER, OVER or other clause).
+fn sum_column(e: &Expr) -> Option<String> {
+    let Expr::Function(f) = e else {
+        return None;
+    };
+    let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice() else {
+        return None;
+    };
+    if !name.value.eq_ignore_ascii_case("sum")
+        || name.quote_style.is_some()
+        || f.uses_odbc_syntax
+        || f.filter.is_some()
+        || f.null_treatment.is_some()
+        || f.over.is_some()
+        || !f.within_group.is_empty()
+        || !matches!(f.parameters, FunctionArguments::None)
+    {
+        return None;
+    }
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    if list.duplicate_treatment.is_some() || !list.clauses.is_empty() {
+        return None;
+    }
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Identifier(i)))] = list.args.as_slice()
+    else {
+        return None;
+    };
+    column_name(i)
+}
+
+/// `ORDER BY col [ASC|DESC], …` of plain columns: lower-cased names and whether
+/// descending (empty without ORDER BY); `None` for anything else.
+fn order_by(q: &Query) -> Option<Vec<(String, bool)>> {
+    let Some(order) = &q.order_by else {
+        return Some(vec![]);
+    };
+    let OrderByKind::Expressions(exprs) = &order.kind else {
+        return None;
+    };
+    if order.interpolate.is_some() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(exprs.len());
+    for e in exprs {
+        let Expr::Identifier(i) = &e.expr else {
+            return None;
+        };
+        if e.with_fill.is_some() || e.options.nulls_first.is_some() {
+            return None;
+        }
+        out.push((column_name(i)?, e.options.asc == Some(false)));
+    }
+    Some(out)
+}
+
+/// The query's body when it is one plain SELECT with no clause beyond FROM, WHERE,
+/// DISTINCT and ORDER BY (those two are checked by the caller).
 fn plain_select(q: &Query) -> Option<&Select> {
     if q.with.is_some()
-        || q.order_by.is_some()
         || q.limit_clause.is_some()
         || q.fetch.is_some()
         || !q.locks.is_empty()
@@ -297,7 +422,6 @@ fn plain_select(q: &Query) -> Option<&Select> {
     let no_group =
         matches!(&s.group_by, GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty());
     if !s.optimizer_hints.is_empty()
-        || s.distinct.is_some()
         || s.select_modifiers.is_some()
         || s.top.is_some()
         || s.exclude.is_some()
@@ -375,15 +499,37 @@ fn column_name(i: &Ident) -> Option<String> {
     Some(plain_ident(i)?.to_lowercase())
 }
 
-/// Splits `a = x AND b = y …` into conditions; `None` for anything else.
-fn conjuncts(e: &Expr, out: &mut Vec<(String, Operand)>, params: &mut usize) -> Option<()> {
+/// Splits `a = x AND b BETWEEN y AND z …` into equalities and ranges; `None` for
+/// anything else.
+fn conjuncts(
+    e: &Expr,
+    out: &mut Vec<(String, Operand)>,
+    ranges: &mut Vec<(String, Operand, Operand)>,
+    params: &mut usize,
+) -> Option<()> {
+    if let Expr::Between {
+        expr,
+        negated: false,
+        low,
+        high,
+    } = e
+    {
+        let Expr::Identifier(i) = expr.as_ref() else {
+            return None;
+        };
+        let column = column_name(i)?;
+        let lo = operand(low, params)?;
+        let hi = operand(high, params)?;
+        ranges.push((column, lo, hi));
+        return Some(());
+    }
     let Expr::BinaryOp { left, op, right } = e else {
         return None;
     };
     match op {
         BinaryOperator::And => {
-            conjuncts(left, out, params)?;
-            conjuncts(right, out, params)
+            conjuncts(left, out, ranges, params)?;
+            conjuncts(right, out, ranges, params)
         }
         BinaryOperator::Eq => {
             let (column, operand) = match (left.as_ref(), right.as_ref()) {
@@ -471,31 +617,17 @@ struct TablePlan {
     entry: Arc<TableEntry>,
     /// Arrow schema of the whole table (fields with MySQL metadata, as `table_layout`).
     schema: SchemaRef,
-    /// Per column: conversion and labels.
-    readers: Vec<Reader>,
+    /// The table as the scan reads it (its batch builder converts values as a scan does).
+    table: StoreTable,
     /// Key columns in key order: table column index and definition. Empty when the key
     /// is not all integers (then the fast path is not taken).
     key: Vec<(usize, ColumnInfo)>,
 }
 
-/// How one column's stored values convert (as `table.rs`'s column readers).
-struct Reader {
-    conversion: Conversion,
-    data_type: DataType,
-    labels: Vec<String>,
-}
-
 impl TablePlan {
     fn new(bytes: Vec<u8>, entry: Arc<TableEntry>) -> TablePlan {
         let layout = table_layout(&entry);
-        let readers = super::table::column_conversions(&entry, &layout)
-            .into_iter()
-            .map(|(conversion, labels)| Reader {
-                data_type: arrow_type(&conversion),
-                conversion,
-                labels,
-            })
-            .collect();
+        let table = StoreTable::new(entry.clone());
         let key: Vec<(usize, ColumnInfo)> = match &entry.info {
             Some(info) => info
                 .primary_key
@@ -517,7 +649,7 @@ impl TablePlan {
         TablePlan {
             bytes,
             schema: layout.schema,
-            readers,
+            table,
             key: if all_int && key_complete { key } else { vec![] },
             entry,
         }
@@ -660,14 +792,11 @@ fn bind(
                 projection.push(i);
                 columns.push(column_def(f, name, collation));
             }
+            Item::Sum { .. } => return None,
         }
     }
     let schema = Arc::new(plan.schema.project(&projection).ok()?);
-    let instants = projection.iter().any(|i| {
-        plan.readers
-            .get(*i)
-            .is_some_and(|r| r.conversion == Conversion::Timestamp)
-    });
+    let instants = has_instants(&schema);
     Some(Bound {
         store,
         database: database.to_string(),
@@ -710,9 +839,8 @@ fn run(session: &Session, shape: &Shape, params: &[MyValue]) -> Option<Outcome> 
             b
         }
         _ => {
-            let b = Arc::new(fresh_binding(
-                store, store_id, &view, shape, &database, &table, collation,
-            )?);
+            let plan = table_plan(store, store_id, &view, &database, &table)?;
+            let b = Arc::new(bind(shape, plan, store_id, &database, collation)?);
             if let Ok(mut slot) = shape.bound.lock() {
                 *slot = Some(b.clone());
             }
@@ -757,18 +885,15 @@ fn entry_unchanged(
     Some(current.is_some_and(|c| *c == *plan.bytes))
 }
 
-/// Resolves the shape's table in the current catalog (reloading it when the table's entry
-/// changed, or when the name is unknown and the catalog was not loaded recently) and binds.
-#[allow(clippy::too_many_arguments)]
-fn fresh_binding(
+/// Resolves `database.table` in the current catalog (reloading it when the table's entry
+/// changed, or when the name is unknown and the catalog was not loaded recently).
+fn table_plan(
     store: &Arc<Store>,
     store_id: usize,
     view: &crate::store::db::ReadView<'_>,
-    shape: &Shape,
     database: &str,
     table: &str,
-    collation: u16,
-) -> Option<Bound> {
+) -> Option<Arc<TablePlan>> {
     let catalog_cf = store.cf(CF_CATALOG).ok()?;
     let mut reloaded = false;
     let mut cache = match cached_catalog(store_id) {
@@ -791,7 +916,7 @@ fn fresh_binding(
                 // exactly first); the entry must be the one in this view.
                 let plan = cache.plan(id)?;
                 if entry_unchanged(view, catalog_cf, &plan)? {
-                    return bind(shape, plan, store_id, database, collation);
+                    return Some(plan);
                 }
                 false
             }
@@ -840,166 +965,36 @@ fn key_value(v: &MyValue, col: &ColumnInfo) -> Option<Value> {
     }
 }
 
-/// The result row of a stored row: each projected value through the column's Arrow type
-/// and the normal path's [`RowWriter`].
-fn row_values(session: &Session, bound: &Bound, stored: &[u8]) -> Option<Vec<MyValue>> {
-    let row = decode_row(stored).ok()?;
-    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(bound.projection.len());
-    for &i in &bound.projection {
-        let reader = bound.plan.readers.get(i)?;
-        let v = row.get(i).and_then(Option::as_ref);
-        arrays.push(scalar(v, reader).to_array().ok()?);
-    }
-    let batch = RecordBatch::try_new(bound.schema.clone(), arrays).ok()?;
-    let tz = if bound.instants {
+/// Whether a TIMESTAMP column is among `schema`'s fields (its values depend on the
+/// session's `time_zone`).
+fn has_instants(schema: &SchemaRef) -> bool {
+    schema
+        .fields()
+        .iter()
+        .any(|f| matches!(f.data_type(), DataType::Timestamp(_, Some(_))))
+}
+
+/// The session's zone when `instants`, else UTC (no value depends on it).
+fn zone_for(session: &Session, instants: bool) -> TimeZone {
+    if instants {
         super::sql::session_time_zone(&session.vars.time_zone)
     } else {
         TimeZone::UTC
-    };
-    let writer = RowWriter::new(bound.schema.fields(), tz);
+    }
+}
+
+/// The result row of a stored row: the projected values converted by the scan's own
+/// batch builder, written by the normal path's [`RowWriter`].
+fn row_values(session: &Session, bound: &Bound, stored: &[u8]) -> Option<Vec<MyValue>> {
+    let mut maker = bound
+        .plan
+        .table
+        .batch_maker(bound.projection.clone())
+        .ok()?;
+    maker.push(stored).ok()?;
+    let batch = maker.finish().ok()?;
+    let writer = RowWriter::new(bound.schema.fields(), zone_for(session, bound.instants));
     writer.rows(&batch).ok()?.into_iter().next()
-}
-
-/// One stored value as the Arrow value `table.rs` builds for it (NULL when it does not
-/// fit the column's type).
-fn scalar(v: Option<&Value>, r: &Reader) -> ScalarValue {
-    let Some(v) = v.filter(|v| !matches!(v, Value::Null)) else {
-        return ScalarValue::try_from(&r.data_type).unwrap_or(ScalarValue::Null);
-    };
-    let int = || match v {
-        Value::Int(i) => Some(i128::from(*i)),
-        Value::UInt(u) => Some(i128::from(*u)),
-        _ => None,
-    };
-    match &r.conversion {
-        Conversion::Int(8) => ScalarValue::Int8(int().and_then(|i| i8::try_from(i).ok())),
-        Conversion::Int(16) => ScalarValue::Int16(int().and_then(|i| i16::try_from(i).ok())),
-        Conversion::Int(32) => ScalarValue::Int32(int().and_then(|i| i32::try_from(i).ok())),
-        Conversion::Int(_) => ScalarValue::Int64(int().and_then(|i| i64::try_from(i).ok())),
-        Conversion::UInt(8) => ScalarValue::UInt8(int().and_then(|i| u8::try_from(i).ok())),
-        Conversion::UInt(16) | Conversion::Year => ScalarValue::UInt16(match v {
-            Value::Year(y) => Some(*y),
-            _ => int().and_then(|i| u16::try_from(i).ok()),
-        }),
-        Conversion::UInt(32) => ScalarValue::UInt32(int().and_then(|i| u32::try_from(i).ok())),
-        Conversion::UInt(_) | Conversion::Bit => ScalarValue::UInt64(match v {
-            Value::Bit { bits, .. } => Some(*bits),
-            _ => int().and_then(|i| u64::try_from(i).ok()),
-        }),
-        Conversion::Float32 => ScalarValue::Float32(match v {
-            Value::Float(f) => Some(*f),
-            Value::Double(d) => Some(*d as f32),
-            _ => None,
-        }),
-        Conversion::Float64 => ScalarValue::Float64(match v {
-            Value::Double(d) => Some(*d),
-            Value::Float(f) => Some(f64::from(*f)),
-            _ => None,
-        }),
-        Conversion::Decimal128(p, s) => ScalarValue::Decimal128(
-            match v {
-                Value::Decimal(t) => parse_decimal_i128(t, *s),
-                _ => None,
-            },
-            *p,
-            *s,
-        ),
-        Conversion::Decimal256(p, s) => ScalarValue::Decimal256(
-            match v {
-                Value::Decimal(t) => parse_decimal_i256(t, *s),
-                _ => None,
-            },
-            *p,
-            *s,
-        ),
-        Conversion::Date => ScalarValue::Date32(match v {
-            Value::Date(d) if d.month != 0 && d.day != 0 => i32::try_from(days_from_civil(
-                i64::from(d.year),
-                u32::from(d.month),
-                u32::from(d.day),
-            ))
-            .ok(),
-            _ => None,
-        }),
-        Conversion::DateTime | Conversion::Timestamp => {
-            let micros = match v {
-                Value::DateTime(dt) if dt.date.month != 0 && dt.date.day != 0 => {
-                    let days = days_from_civil(
-                        i64::from(dt.date.year),
-                        u32::from(dt.date.month),
-                        u32::from(dt.date.day),
-                    );
-                    let secs = days * 86_400
-                        + i64::from(dt.hour) * 3600
-                        + i64::from(dt.minute) * 60
-                        + i64::from(dt.second);
-                    Some(secs * 1_000_000 + i64::from(dt.micros))
-                }
-                Value::Timestamp(ts) if ts.seconds != 0 || ts.micros != 0 => {
-                    Some(i64::from(ts.seconds) * 1_000_000 + i64::from(ts.micros))
-                }
-                _ => None,
-            };
-            let zone = match &r.data_type {
-                DataType::Timestamp(TimeUnit::Microsecond, z) => z.clone(),
-                _ => None,
-            };
-            ScalarValue::TimestampMicrosecond(micros, zone)
-        }
-        Conversion::Time => ScalarValue::DurationMicrosecond(match v {
-            Value::Time(t) => {
-                let mag =
-                    (i64::from(t.hours) * 3600 + i64::from(t.minutes) * 60 + i64::from(t.seconds))
-                        * 1_000_000
-                        + i64::from(t.micros);
-                Some(if t.negative { -mag } else { mag })
-            }
-            _ => None,
-        }),
-        Conversion::Text(_) | Conversion::Enum(_) | Conversion::Set(_) | Conversion::Json => {
-            ScalarValue::Utf8(text_value(v, r))
-        }
-        Conversion::Binary => ScalarValue::Binary(match v {
-            Value::Bytes(x) | Value::Geometry(x) | Value::Vector(x) => Some(x.clone()),
-            _ => None,
-        }),
-    }
-}
-
-/// The text of a character, ENUM, SET or JSON value (as `table.rs` builds it).
-fn text_value(v: &Value, r: &Reader) -> Option<String> {
-    match (v, &r.conversion) {
-        (Value::Bytes(bytes), Conversion::Text(cs)) => Some(match cs {
-            Charset::Utf8 | Charset::Binary | Charset::Other => {
-                String::from_utf8_lossy(bytes).into_owned()
-            }
-            cs => String::from_utf8_lossy(&to_utf8(bytes, *cs)).into_owned(),
-        }),
-        (Value::Json(s), _) => Some(s.clone()),
-        (Value::Bytes(bytes), Conversion::Json) => {
-            Some(String::from_utf8_lossy(bytes).into_owned())
-        }
-        (Value::Enum(i), _) => Some(match usize::from(*i).checked_sub(1) {
-            None => String::new(),
-            Some(i) => match r.labels.get(i) {
-                Some(l) => l.clone(),
-                None => i.saturating_add(1).to_string(),
-            },
-        }),
-        (Value::Set(bits), _) => {
-            let mut out = String::new();
-            for (i, l) in r.labels.iter().enumerate().take(64) {
-                if bits & (1u64 << i) != 0 {
-                    if !out.is_empty() {
-                        out.push(',');
-                    }
-                    out.push_str(l);
-                }
-            }
-            Some(out)
-        }
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -1063,6 +1058,55 @@ mod tests {
     }
 
     #[test]
+    fn ranges_orders_distinct_and_sums_are_recognized() {
+        let s = shape("SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ?").unwrap();
+        assert_eq!(s.items, vec![col("c", None)]);
+        assert!(s.conditions.is_empty());
+        assert_eq!(
+            s.ranges,
+            vec![("id".into(), Operand::Param(0), Operand::Param(1))]
+        );
+        assert_eq!(s.params, 2);
+        assert!(!s.is_point());
+
+        let s = shape("SELECT SUM(k) FROM sbtest1 WHERE id BETWEEN 1 AND -2").unwrap();
+        assert_eq!(
+            s.items,
+            vec![Item::Sum {
+                column: "k".into(),
+                name: "SUM(k)".into()
+            }]
+        );
+        assert_eq!(
+            s.ranges,
+            vec![(
+                "id".into(),
+                Operand::Literal(MyValue::Int(1)),
+                Operand::Literal(MyValue::Int(-2))
+            )]
+        );
+        let s = shape("SELECT sum( K ) AS total FROM t WHERE id = ?").unwrap();
+        assert_eq!(
+            s.items,
+            vec![Item::Sum {
+                column: "k".into(),
+                name: "total".into()
+            }]
+        );
+
+        let s = shape("SELECT DISTINCT c FROM t WHERE id BETWEEN ? AND ? ORDER BY c").unwrap();
+        assert!(s.distinct);
+        assert_eq!(s.order, vec![("c".into(), false)]);
+        let s = shape("SELECT a, b FROM t WHERE id = 1 ORDER BY A DESC, b ASC").unwrap();
+        assert!(!s.distinct);
+        assert_eq!(s.order, vec![("a".into(), true), ("b".into(), false)]);
+        assert!(!s.is_point());
+
+        // The plain point lookup keeps its own path.
+        assert!(shape("SELECT c FROM t WHERE id = ?").unwrap().is_point());
+    }
+
+    #[test]
     fn everything_else_falls_through() {
         for sql in [
             "SELECT c FROM t",
@@ -1070,10 +1114,19 @@ mod tests {
             "SELECT c FROM t WHERE id = 5 OR id = 6",
             "SELECT c FROM t WHERE id IN (1, 2)",
             "SELECT c FROM t WHERE id = 5 LIMIT 1",
-            "SELECT c FROM t WHERE id = 5 ORDER BY c",
+            "SELECT c FROM t WHERE id = 5 ORDER BY c + 1",
+            "SELECT c FROM t WHERE id = 5 ORDER BY c NULLS FIRST",
+            "SELECT c FROM t WHERE id = 5 ORDER BY 1",
             "SELECT c FROM t WHERE id = 5 GROUP BY c",
             "SELECT c FROM t WHERE id = 5 FOR UPDATE",
-            "SELECT DISTINCT c FROM t WHERE id = 5",
+            "SELECT c FROM t WHERE id NOT BETWEEN 1 AND 5",
+            "SELECT c FROM t WHERE id BETWEEN 1 AND c",
+            "SELECT c FROM t WHERE id BETWEEN 1 AND 2 AND id = 1",
+            "SELECT SUM(DISTINCT k) FROM t WHERE id = 5",
+            "SELECT SUM(k + 1) FROM t WHERE id = 5",
+            "SELECT SUM(k) OVER () FROM t WHERE id = 5",
+            "SELECT COUNT(k) FROM t WHERE id = 5",
+            "SELECT `SUM`(k) FROM t WHERE id = 5",
             "SELECT c FROM t, u WHERE id = 5",
             "SELECT c FROM t JOIN u ON t.id = u.id WHERE id = 5",
             "SELECT c FROM t x WHERE id = 5",

@@ -182,7 +182,7 @@ fn select_names(select: &Select, sql: &str) -> Vec<Name> {
 
 /// The text of `e` as written in `sql` (MySQL names a computed column by it), else as
 /// the parser prints it.
-fn expression_text(e: &Expr, sql: &str) -> String {
+pub(crate) fn expression_text(e: &Expr, sql: &str) -> String {
     let printed = e.to_string();
     let span = e.span();
     let (Some(start), Some(mut end)) = (

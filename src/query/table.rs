@@ -37,9 +37,9 @@ use crate::source::table::ColumnInfo;
 use crate::source::text::{to_utf8, Charset};
 use crate::source::value::Value;
 use crate::store::catalog::TableEntry;
-use crate::store::codec::decode_row;
 use crate::store::keys::{encode_key, order_is_exact};
 use crate::store::read::{KeyBound, PinnedView};
+use crate::store::row_ref::{decode_row_ref, ValueRef};
 use crate::store::rows::{keyed_row_key, table_range};
 
 /// Rows per Arrow batch.
@@ -115,6 +115,23 @@ impl StoreTable {
     /// The catalog entry.
     pub fn entry(&self) -> &TableEntry {
         &self.entry
+    }
+
+    /// A builder of batches of `projection`'s columns (table column indexes) from stored
+    /// rows, for readers outside a scan (the fast path), so that values are converted
+    /// exactly as a scan converts them.
+    pub(crate) fn batch_maker(
+        &self,
+        projection: Vec<usize>,
+    ) -> Result<BatchMaker, DataFusionError> {
+        let schema = Arc::new(self.layout.schema.project(&projection)?);
+        BatchMaker::new(
+            schema,
+            projection,
+            self.readers.clone(),
+            self.entry.qualified_name(),
+            16,
+        )
     }
 
     fn key_columns(&self) -> Vec<(usize, &ColumnInfo)> {
@@ -545,17 +562,17 @@ impl Builder {
     }
 
     /// Appends one stored value (NULL when it does not fit the column's Arrow type).
-    fn append(&mut self, v: Option<&Value>, reader: &ColumnReader) {
+    fn append(&mut self, v: Option<&ValueRef<'_>>, reader: &ColumnReader) {
         let v = match v {
-            None | Some(Value::Null) => {
+            None | Some(ValueRef::Null) => {
                 self.append_null();
                 return;
             }
             Some(v) => v,
         };
         let int = || match v {
-            Value::Int(i) => Some(i128::from(*i)),
-            Value::UInt(u) => Some(i128::from(*u)),
+            ValueRef::Int(i) => Some(i128::from(*i)),
+            ValueRef::UInt(u) => Some(i128::from(*u)),
             _ => None,
         };
         match self {
@@ -565,43 +582,43 @@ impl Builder {
             Builder::I64(b) => b.append_option(int().and_then(|i| i64::try_from(i).ok())),
             Builder::U8(b) => b.append_option(int().and_then(|i| u8::try_from(i).ok())),
             Builder::U16(b) => b.append_option(match v {
-                Value::Year(y) => Some(*y),
+                ValueRef::Year(y) => Some(*y),
                 _ => int().and_then(|i| u16::try_from(i).ok()),
             }),
             Builder::U32(b) => b.append_option(int().and_then(|i| u32::try_from(i).ok())),
             Builder::U64(b) => b.append_option(match v {
-                Value::Bit { bits, .. } => Some(*bits),
+                ValueRef::Bit { bits, .. } => Some(*bits),
                 _ => int().and_then(|i| u64::try_from(i).ok()),
             }),
             Builder::F32(b) => b.append_option(match v {
-                Value::Float(f) => Some(*f),
-                Value::Double(d) => Some(*d as f32),
+                ValueRef::Float(f) => Some(*f),
+                ValueRef::Double(d) => Some(*d as f32),
                 _ => None,
             }),
             Builder::F64(b) => b.append_option(match v {
-                Value::Double(d) => Some(*d),
-                Value::Float(f) => Some(f64::from(*f)),
+                ValueRef::Double(d) => Some(*d),
+                ValueRef::Float(f) => Some(f64::from(*f)),
                 _ => None,
             }),
             Builder::D128(b, s) => b.append_option(match v {
-                Value::Decimal(t) => parse_decimal_i128(t, *s),
+                ValueRef::Decimal(t) => parse_decimal_i128(t, *s),
                 _ => None,
             }),
             Builder::D256(b, s) => b.append_option(match v {
-                Value::Decimal(t) => parse_decimal_i256(t, *s),
+                ValueRef::Decimal(t) => parse_decimal_i256(t, *s),
                 _ => None,
             }),
-            Builder::Date(b) => b.append_option(match v {
-                Value::Date(d) if d.month != 0 && d.day != 0 => i32::try_from(days_from_civil(
-                    i64::from(d.year),
-                    u32::from(d.month),
-                    u32::from(d.day),
-                ))
-                .ok(),
-                _ => None,
-            }),
+            Builder::Date(b) => {
+                b.append_option(match v {
+                    ValueRef::Date(d) if d.month != 0 && d.day != 0 => i32::try_from(
+                        days_from_civil(i64::from(d.year), u32::from(d.month), u32::from(d.day)),
+                    )
+                    .ok(),
+                    _ => None,
+                })
+            }
             Builder::Ts(b) => b.append_option(match v {
-                Value::DateTime(dt) if dt.date.month != 0 && dt.date.day != 0 => {
+                ValueRef::DateTime(dt) if dt.date.month != 0 && dt.date.day != 0 => {
                     let days = days_from_civil(
                         i64::from(dt.date.year),
                         u32::from(dt.date.month),
@@ -613,13 +630,13 @@ impl Builder {
                         + i64::from(dt.second);
                     Some(secs * 1_000_000 + i64::from(dt.micros))
                 }
-                Value::Timestamp(ts) if ts.seconds != 0 || ts.micros != 0 => {
+                ValueRef::Timestamp(ts) if ts.seconds != 0 || ts.micros != 0 => {
                     Some(i64::from(ts.seconds) * 1_000_000 + i64::from(ts.micros))
                 }
                 _ => None,
             }),
             Builder::Dur(b) => b.append_option(match v {
-                Value::Time(t) => {
+                ValueRef::Time(t) => {
                     let mag = (i64::from(t.hours) * 3600
                         + i64::from(t.minutes) * 60
                         + i64::from(t.seconds))
@@ -630,24 +647,19 @@ impl Builder {
                 _ => None,
             }),
             Builder::Str(b, buf) => match (v, &reader.conversion) {
-                (Value::Bytes(bytes), Conversion::Text(cs)) => match cs {
-                    Charset::Utf8 | Charset::Binary | Charset::Other => {
-                        b.append_value(String::from_utf8_lossy(bytes))
-                    }
-                    cs => b.append_value(String::from_utf8_lossy(&to_utf8(bytes, *cs))),
-                },
-                (Value::Json(s), _) => b.append_value(s),
-                (Value::Bytes(bytes), Conversion::Json) => {
+                (ValueRef::Bytes(bytes), Conversion::Text(cs)) => append_text(b, bytes, *cs),
+                (ValueRef::Json(s), _) => b.append_value(s),
+                (ValueRef::Bytes(bytes), Conversion::Json) => {
                     b.append_value(String::from_utf8_lossy(bytes))
                 }
-                (Value::Enum(i), _) => match usize::from(*i).checked_sub(1) {
+                (ValueRef::Enum(i), _) => match usize::from(*i).checked_sub(1) {
                     None => b.append_value(""),
                     Some(i) => match reader.labels.get(i) {
                         Some(l) => b.append_value(l),
                         None => b.append_value(i.saturating_add(1).to_string()),
                     },
                 },
-                (Value::Set(bits), _) => {
+                (ValueRef::Set(bits), _) => {
                     buf.clear();
                     for (i, l) in reader.labels.iter().enumerate().take(64) {
                         if bits & (1u64 << i) != 0 {
@@ -662,7 +674,9 @@ impl Builder {
                 _ => b.append_null(),
             },
             Builder::Bin(b) => match v {
-                Value::Bytes(x) | Value::Geometry(x) | Value::Vector(x) => b.append_value(x),
+                ValueRef::Bytes(x) | ValueRef::Geometry(x) | ValueRef::Vector(x) => {
+                    b.append_value(x)
+                }
                 _ => b.append_null(),
             },
         }
@@ -713,8 +727,25 @@ impl Builder {
     }
 }
 
+/// Appends character data as the UTF-8 a client receives, without a copy per value when
+/// the bytes already are that UTF-8: valid UTF-8 in the UTF-8-like charsets, and ASCII in
+/// latin1 (where ASCII bytes are the same characters). Anything else is converted.
+fn append_text(b: &mut StringBuilder, bytes: &[u8], cs: Charset) {
+    match cs {
+        Charset::Utf8 | Charset::Binary | Charset::Other => match std::str::from_utf8(bytes) {
+            Ok(s) => b.append_value(s),
+            Err(_) => b.append_value(String::from_utf8_lossy(bytes)),
+        },
+        Charset::Latin1 if bytes.is_ascii() => match std::str::from_utf8(bytes) {
+            Ok(s) => b.append_value(s),
+            Err(_) => b.append_value(String::from_utf8_lossy(bytes)),
+        },
+        cs => b.append_value(String::from_utf8_lossy(&to_utf8(bytes, cs))),
+    }
+}
+
 /// Builds batches of the projected columns from stored rows.
-struct BatchMaker {
+pub(crate) struct BatchMaker {
     schema: SchemaRef,
     projection: Vec<usize>,
     readers: Arc<Vec<ColumnReader>>,
@@ -748,11 +779,12 @@ impl BatchMaker {
         })
     }
 
-    fn push(&mut self, stored: &[u8]) -> Result<(), DataFusionError> {
-        let row = decode_row(stored)
+    /// Appends one stored row.
+    pub(crate) fn push(&mut self, stored: &[u8]) -> Result<(), DataFusionError> {
+        let row = decode_row_ref(stored)
             .map_err(|e| DataFusionError::External(format!("table {}: {e}", self.table).into()))?;
         for (b, &i) in self.builders.iter_mut().zip(&self.projection) {
-            let v = row.get(i).and_then(Option::as_ref);
+            let v = row.get(i);
             match self.readers.get(i) {
                 Some(r) => b.append(v, r),
                 None => b.append_null(),
@@ -762,7 +794,8 @@ impl BatchMaker {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<RecordBatch, DataFusionError> {
+    /// The rows appended since the last batch, as a batch.
+    pub(crate) fn finish(&mut self) -> Result<RecordBatch, DataFusionError> {
         let columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
         let opts =
             datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(self.rows));

@@ -85,7 +85,7 @@ pub const ROW_FORMAT_V1: u8 = 1;
 pub const MAX_ROW_BYTES: usize = 1 << 30;
 
 /// Most columns a table can have on MySQL and MariaDB; used only to cap preallocation.
-const MAX_COLUMNS: usize = 4096;
+pub(crate) const MAX_COLUMNS: usize = 4096;
 
 /// Why a row could not be encoded or decoded.
 #[derive(Debug, thiserror::Error)]

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 pub use rocksdb::IteratorMode;
 use rocksdb::{
-    BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Options,
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Options,
     SnapshotWithThreadMode, WriteBatch, WriteOptions, DB,
 };
 use serde::de::DeserializeOwned;
@@ -93,9 +93,10 @@ impl Store {
         opts.create_missing_column_families(true);
         opts.set_keep_log_file_num(5);
         opts.increase_parallelism(2);
+        let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
         let cfs = ALL_CFS
             .iter()
-            .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name)))
+            .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &cache)))
             .collect::<Vec<_>>();
         let db = DB::open_cf_descriptors(&opts, path, cfs).map_err(|e| {
             let text = e.to_string();
@@ -209,11 +210,19 @@ impl Store {
     }
 }
 
+/// Bytes of uncompressed blocks kept in memory, shared by every column family (RocksDB's
+/// default is 32 MiB). Queries re-read the same tables: without it, each scan of a table
+/// bigger than the cache decompressed every block again (zstd at the bottom level was
+/// most of a GROUP BY's time over 250k sysbench rows). An LRU bound, not a reservation:
+/// memory is used as blocks are read. The analogue of InnoDB's buffer pool.
+pub const BLOCK_CACHE_BYTES: usize = 256 << 20;
+
 /// Per column family tuning: rows and change log are compressed (lz4, zstd at the
-/// bottom), point lookups use bloom filters.
-fn cf_options(name: &str) -> Options {
+/// bottom), point lookups use bloom filters, blocks are cached in `cache`.
+fn cf_options(name: &str, cache: &Cache) -> Options {
     let mut opts = Options::default();
     let mut table = BlockBasedOptions::default();
+    table.set_block_cache(cache);
     table.set_bloom_filter(10.0, false);
     table.set_block_size(16 * 1024);
     opts.set_block_based_table_factory(&table);

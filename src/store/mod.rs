@@ -7,6 +7,7 @@
 //! - [`catalog`]: table definitions and per-table replication state;
 //! - [`apply`]: committed transactions into atomic batches with their position;
 //! - [`changelog`]: every applied change, kept for change exports;
+//! - [`row_ref`]: stored rows read without copying their strings (queries);
 //! - [`read`]: consistent reads of the copy from pinned views;
 //! - [`json_patch`]: MySQL partial JSON updates applied to stored values.
 
@@ -25,6 +26,7 @@ pub mod json_patch;
 pub mod keys;
 #[cfg(feature = "store")]
 pub mod read;
+pub mod row_ref;
 #[cfg(feature = "store")]
 pub mod rows;
 mod weights;
