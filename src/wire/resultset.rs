@@ -17,12 +17,14 @@
 //! 5. an EOF packet, or under CLIENT_DEPRECATE_EOF an OK packet with header `0xFE`; an
 //!    error part-way through replaces it with an ERR packet.
 //!
-//! Rows arrive from the query layer as a stream of chunks; each chunk is written and
-//! flushed before the next is pulled, so memory stays bounded by one chunk.
+//! Rows arrive from the query layer as a stream of chunks; each chunk is written before
+//! the next is pulled, so memory stays bounded by one chunk plus the write buffer. What
+//! is queued is sent when the next chunk is not ready at once (and by the caller after the
+//! terminator): one send for a result computed in one go.
 
 use std::io::Write;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use mysql_common::constants::ColumnType;
 use mysql_common::proto::MySerialize;
 use mysql_common::value::Value as MyValue;
@@ -94,8 +96,21 @@ pub async fn send_rows<S: AsyncRead + AsyncWrite + Unpin>(
     if !deprecate_eof {
         io.write(eof).await?;
     }
-    io.flush().await?;
-    while let Some(chunk) = result.rows.next().await {
+    loop {
+        // Queued packets go out only when the next chunk is not ready at once: a result
+        // computed in one go (fast path, small queries) leaves in one send with its
+        // terminator, as MariaDB sends it; a streaming one is flushed chunk by chunk (and
+        // whenever the write buffer fills), so memory stays bounded.
+        let next = match result.rows.next().now_or_never() {
+            Some(next) => next,
+            None => {
+                io.flush().await?;
+                result.rows.next().await
+            }
+        };
+        let Some(chunk) = next else {
+            break;
+        };
         let chunk = match chunk {
             Ok(chunk) => chunk,
             Err(e) => return Ok(RowsEnd::Failed(e)),
@@ -108,7 +123,6 @@ pub async fn send_rows<S: AsyncRead + AsyncWrite + Unpin>(
             }
             io.write(&buf).await?;
         }
-        io.flush().await?;
     }
     Ok(RowsEnd::Complete)
 }
