@@ -38,7 +38,16 @@ pub fn column_def(field: &Field, name: &str, result_collation: u16) -> ColumnDef
     if let Some(def) = table_column_def(field, name, result_collation) {
         return def;
     }
-    computed_def(field.data_type(), name, result_collation)
+    let mut def = computed_def(field.data_type(), name, result_collation);
+    // A function may state its result's decimals (`mysql.decimals`, see row_udf.rs).
+    if let Some(d) = field
+        .metadata()
+        .get(META_DECIMALS)
+        .and_then(|d| d.parse().ok())
+    {
+        def.decimals = d;
+    }
+    def
 }
 
 /// The definition of a plain column reference, from the field metadata; `None` when the

@@ -8,6 +8,8 @@
 //!   (`'1:30' HOUR_MINUTE`);
 //! - `CAST(x AS SIGNED [INTEGER])` / `UNSIGNED [INTEGER]` (Connector/J's metadata queries
 //!   use them) become casts to BIGINT / BIGINT UNSIGNED, as MySQL defines them;
+//! - `CAST(x AS CHAR)` / `CONVERT(x, CHAR)` become `mysql_char(x)`: the value's MySQL
+//!   text, as `CONCAT(x)` gives it;
 //! - numbers with an exponent (`1e3`) stay doubles, as in MySQL, while other decimal
 //!   literals are exact DECIMALs (`parse_float_as_decimal`, see [`super::configure`]).
 
@@ -89,9 +91,30 @@ fn mysql_cast_type(t: &DataType) -> Option<DataType> {
     }
 }
 
+/// `CHAR` without a length: `CAST(x AS CHAR)` is x's text as MySQL prints it, which is
+/// what `CONCAT(x)` gives (DataFusion's cast prints `2020-06-01T12:00:00` and Arrow's
+/// float forms); `mysql_char` is that, with the column definition MariaDB gives a cast.
+fn is_plain_char(t: &DataType) -> bool {
+    matches!(t, DataType::Char(None) | DataType::Character(None))
+}
+
 fn rewrite(e: &Expr) -> Option<Expr> {
     match e {
         // CONVERT(x, type) is CAST(x AS type) (Connector/J: `CONVERT(…, UNSIGNED INTEGER)`).
+        Expr::Convert {
+            is_try: false,
+            expr,
+            data_type: Some(data_type),
+            charset: None,
+            ..
+        } if is_plain_char(data_type) => parse(&format!("mysql_char({expr})")),
+        Expr::Cast {
+            kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+            expr,
+            data_type,
+            array: false,
+            format: None,
+        } if is_plain_char(data_type) => parse(&format!("mysql_char({expr})")),
         Expr::Convert {
             is_try: false,
             expr,

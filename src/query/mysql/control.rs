@@ -17,7 +17,7 @@ use super::values;
 /// The control-flow functions.
 pub const DEFS: &[Def] = &[
     Def::new("if", 3, 3, if_type, if_eval),
-    Def::new("isnull", 1, 1, ret::int, isnull),
+    Def::new("isnull", 1, 1, ret::int32, isnull),
 ];
 
 /// The type of `IF(c, a, b)`: the type both branches coerce to.

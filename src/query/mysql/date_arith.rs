@@ -27,7 +27,7 @@ pub const DEFS: &[Def] = &[
     Def::new("date_sub", 2, 3, add_type, date_sub).aliases(&["subdate"]),
     Def::new("timestampadd", 3, 3, tsadd_type, timestampadd),
     Def::new("timestampdiff", 3, 3, ret::int, timestampdiff),
-    Def::new("datediff", 2, 2, ret::int, datediff),
+    Def::new("datediff", 2, 2, ret::int32, datediff),
 ];
 
 /// An interval: months, then microseconds.

@@ -14,7 +14,7 @@ use super::values::{self, to_text};
 
 /// The formatting functions.
 pub const DEFS: &[Def] = &[
-    Def::new("date_format", 2, 3, ret::text, date_format),
+    Def::new("date_format", 2, 3, ret::text, date_format).decimals(0),
     Def::new("time_format", 2, 2, ret::text, time_format),
     Def::new("str_to_date", 2, 2, str_to_date_type, str_to_date),
 ];

@@ -45,6 +45,9 @@ pub struct Def {
     /// For clock functions: the value, fixed at the statement's start like MySQL's
     /// `NOW()`.
     pub clock: Option<Clock>,
+    /// The result column's `decimals` when it is not the type's usual one (MariaDB
+    /// reports 0, not 39, for DATE_FORMAT's and CAST … AS CHAR's strings).
+    pub decimals: Option<u8>,
 }
 
 impl Def {
@@ -58,7 +61,14 @@ impl Def {
             ret,
             eval,
             clock: None,
+            decimals: None,
         }
+    }
+
+    /// Sets the result column's `decimals`.
+    pub const fn decimals(mut self, decimals: u8) -> Def {
+        self.decimals = Some(decimals);
+        self
     }
 
     /// The same function under other names too.
@@ -165,7 +175,17 @@ impl ScalarUDFImpl for RowUdf {
             .map(|f| f.data_type().clone())
             .collect();
         let dt = (self.def.ret)(&types, args.scalar_arguments)?;
-        Ok(Arc::new(Field::new(self.def.name, dt, true)))
+        let field = Field::new(self.def.name, dt, true);
+        Ok(Arc::new(match self.def.decimals {
+            Some(d) => field.with_metadata(
+                [(
+                    crate::query::types::META_DECIMALS.to_string(),
+                    d.to_string(),
+                )]
+                .into(),
+            ),
+            None => field,
+        }))
     }
 
     fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
@@ -249,6 +269,18 @@ pub mod ret {
     /// BIGINT.
     pub fn int(_: &[DataType], _: &[Option<&ScalarValue>]) -> Result<DataType> {
         Ok(DataType::Int64)
+    }
+    /// INT: what MariaDB types date parts, DATEDIFF, TO_DAYS, YEARWEEK, LOCATE, … as.
+    pub fn int32(_: &[DataType], _: &[Option<&ScalarValue>]) -> Result<DataType> {
+        Ok(DataType::Int32)
+    }
+    /// INT UNSIGNED (CONNECTION_ID).
+    pub fn uint32(_: &[DataType], _: &[Option<&ScalarValue>]) -> Result<DataType> {
+        Ok(DataType::UInt32)
+    }
+    /// BIGINT UNSIGNED (LAST_INSERT_ID).
+    pub fn uint64(_: &[DataType], _: &[Option<&ScalarValue>]) -> Result<DataType> {
+        Ok(DataType::UInt64)
     }
     /// A string.
     pub fn text(_: &[DataType], _: &[Option<&ScalarValue>]) -> Result<DataType> {

@@ -15,10 +15,10 @@ pub const DEFS: &[Def] = &[
         "session_user",
         "system_user",
     ]),
-    Def::new("connection_id", 0, 0, ret::int, connection_id),
+    Def::new("connection_id", 0, 0, ret::uint32, connection_id),
     Def::new("version", 0, 0, ret::text, version),
     // Nothing is ever inserted through replicant: 0, as on a fresh connection.
-    Def::new("last_insert_id", 0, 1, ret::int, last_insert_id),
+    Def::new("last_insert_id", 0, 1, ret::uint64, last_insert_id),
     // No SQL_CALC_FOUND_ROWS bookkeeping: 0.
     Def::new("found_rows", 0, 0, ret::int, zero),
     // A SELECT sets ROW_COUNT() to -1.

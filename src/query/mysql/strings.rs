@@ -18,13 +18,14 @@ use super::values::{self, to_text};
 /// The string functions.
 pub const DEFS: &[Def] = &[
     Def::new("concat", 1, usize::MAX, ret::text, concat),
+    Def::new("mysql_char", 1, 1, ret::text, concat).decimals(0),
     Def::new("concat_ws", 2, usize::MAX, ret::text, concat_ws),
     Def::new("greatest", 1, usize::MAX, extremum_type, greatest),
     Def::new("least", 1, usize::MAX, extremum_type, least),
-    Def::new("field", 2, usize::MAX, ret::int, field),
+    Def::new("field", 2, usize::MAX, ret::int32, field),
     Def::new("elt", 2, usize::MAX, ret::text, elt),
-    Def::new("locate", 2, 3, ret::int, locate).aliases(&["position"]),
-    Def::new("instr", 2, 2, ret::int, instr),
+    Def::new("locate", 2, 3, ret::int32, locate).aliases(&["position"]),
+    Def::new("instr", 2, 2, ret::int32, instr),
     Def::new("left", 2, 2, ret::text, left),
     Def::new("right", 2, 2, ret::text, right),
     Def::new("format", 2, 3, ret::text, format),
@@ -93,8 +94,25 @@ fn compare_type(types: &[DataType]) -> DataType {
     DataType::Float64
 }
 
-fn extremum_type(types: &[DataType], _: &[Option<&ScalarValue>]) -> Result<DataType> {
-    Ok(compare_type(types))
+/// GREATEST/LEAST's type: the comparison type, except that integers which all fit INT
+/// give INT, as MariaDB types `GREATEST(int_col, 3)` (an integer literal counts by its
+/// value, not as the BIGINT DataFusion gives every literal).
+fn extremum_type(types: &[DataType], literals: &[Option<&ScalarValue>]) -> Result<DataType> {
+    let t = compare_type(types);
+    if t != DataType::Int64 {
+        return Ok(t);
+    }
+    let fits_int = types.iter().enumerate().all(|(i, dt)| match dt {
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::UInt8 | DataType::UInt16 => {
+            true
+        }
+        DataType::Int64 => matches!(
+            literals.get(i).copied().flatten(),
+            Some(ScalarValue::Int64(Some(v))) if i32::try_from(*v).is_ok()
+        ),
+        _ => false,
+    });
+    Ok(if fits_int { DataType::Int32 } else { t })
 }
 
 /// A value converted for comparison as `t`.
