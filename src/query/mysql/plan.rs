@@ -5,6 +5,7 @@
 //!   and show the group's first value (`GROUP BY name` merges `'a'` and `'A'`);
 //! - `MIN` / `MAX` of such strings follow the collation; `COUNT(DISTINCT s)` counts
 //!   collation-distinct values;
+//! - `AVG` of exact values rounds (DataFusion truncates) to MySQL's scale;
 //! - the final result: booleans become integers (`SELECT 1 = 1` is `1`) and DECIMALs
 //!   computed with division are rounded to the scale MySQL shows (see
 //!   [`super::coercion::internal_div_scale`]).
@@ -144,6 +145,98 @@ fn rewrite_aggregate(agg: Aggregate) -> Result<Transformed<LogicalPlan>> {
     if has_grouping_sets(&agg.group_expr) {
         return Ok(Transformed::no(LogicalPlan::Aggregate(agg)));
     }
+    let (agg, widened) = widen_avg(agg)?;
+    let out = collate_aggregate(agg)?;
+    if widened.is_empty() {
+        return Ok(out);
+    }
+    Ok(Transformed::yes(round_widened(out.data, &widened)?))
+}
+
+/// `AVG` of an exact value: MySQL rounds the mean to the argument's scale + 4, where
+/// DataFusion truncates. The argument gets one more digit of scale, so DataFusion's
+/// truncated mean keeps the digit that decides the rounding, and [`round_widened`]
+/// rounds to the scale MySQL shows (a cast to a smaller decimal scale rounds half away
+/// from zero, as MySQL does). Returns the aggregate and, per widened column, its output
+/// position and the type it is shown as.
+fn widen_avg(agg: Aggregate) -> Result<(Aggregate, Vec<(usize, DataType)>)> {
+    let input = agg.input.schema().clone();
+    let n_group = agg.group_expr.len();
+    let mut widened = Vec::new();
+    let mut aggr = Vec::with_capacity(agg.aggr_expr.len());
+    for (i, e) in agg.aggr_expr.iter().enumerate() {
+        let (inner, alias) = match e {
+            Expr::Alias(a) => (a.expr.as_ref(), Some(a)),
+            other => (other, None),
+        };
+        let Expr::AggregateFunction(f) = inner else {
+            aggr.push(e.clone());
+            continue;
+        };
+        let arg = match f.params.args.as_slice() {
+            [arg] if f.func.name().eq_ignore_ascii_case("avg") => arg,
+            _ => {
+                aggr.push(e.clone());
+                continue;
+            }
+        };
+        let shown = agg.schema.field(n_group + i).data_type().clone();
+        let (DataType::Decimal128(p, s), DataType::Decimal128(..)) =
+            (arg.get_type(&input)?, &shown)
+        else {
+            aggr.push(e.clone());
+            continue;
+        };
+        if shown_scale(arg, &input).is_some() || p >= 33 || s >= 26 {
+            aggr.push(e.clone());
+            continue;
+        }
+        let mut g = f.clone();
+        g.params.args = vec![Expr::Cast(Cast::new(
+            Box::new(arg.clone()),
+            DataType::Decimal128(p + 1, s + 1),
+        ))];
+        let (q, field) = agg.schema.qualified_field(n_group + i);
+        let new = Expr::AggregateFunction(g);
+        aggr.push(match alias {
+            Some(a) => new.alias_qualified(a.relation.clone(), a.name.clone()),
+            None => new.alias_qualified(q.cloned(), field.name()),
+        });
+        widened.push((n_group + i, shown));
+    }
+    if widened.is_empty() {
+        return Ok((agg, widened));
+    }
+    let agg = Aggregate::try_new(agg.input, agg.group_expr, aggr)?;
+    Ok((agg, widened))
+}
+
+/// Casts the widened `AVG` columns of `plan`'s output back to their shown types.
+fn round_widened(plan: LogicalPlan, widened: &[(usize, DataType)]) -> Result<LogicalPlan> {
+    let schema = plan.schema().clone();
+    let mut exprs = Vec::with_capacity(schema.fields().len());
+    for (i, (q, f)) in schema.iter().enumerate() {
+        let col = Expr::Column(Column::new(q.cloned(), f.name()));
+        match widened.iter().find(|(w, _)| *w == i) {
+            Some((_, shown)) => {
+                let meta = (!f.metadata().is_empty()).then(|| FieldMetadata::from(f.metadata()));
+                exprs.push(
+                    Expr::Cast(Cast::new(Box::new(col), shown.clone()))
+                        .alias_qualified_with_metadata(q.cloned(), f.name(), meta),
+                );
+            }
+            None => exprs.push(col),
+        }
+    }
+    Ok(LogicalPlan::Projection(Projection::try_new(
+        exprs,
+        Arc::new(plan),
+    )?))
+}
+
+/// The collation rewrites of an aggregate (grouping by sort keys, collated MIN/MAX and
+/// COUNT(DISTINCT)), and the shown scale of its columns.
+fn collate_aggregate(agg: Aggregate) -> Result<Transformed<LogicalPlan>> {
     let input_schema = agg.input.schema().clone();
     let keyed: Vec<Option<u16>> = agg
         .group_expr
