@@ -810,43 +810,76 @@ fn bind(
     })
 }
 
-/// Runs a recognized shape; `None` whenever the normal path should answer instead.
-fn run(session: &Session, shape: &Shape, params: &[MyValue]) -> Option<Outcome> {
-    let store = &session.engine.store;
-    let store_id = Arc::as_ptr(store) as usize;
-    let database: String = match &shape.database {
+/// What a binding was made for: it is reused while these are the statement's and its
+/// table's catalog entry is unchanged.
+trait Binding {
+    /// The store (by address), database, result collation and table plan.
+    fn made_for(&self) -> (usize, &str, u16, &TablePlan);
+}
+
+impl Binding for Bound {
+    fn made_for(&self) -> (usize, &str, u16, &TablePlan) {
+        (self.store, &self.database, self.collation, &self.plan)
+    }
+}
+
+/// The database a shape's statement reads (lower-cased); `None` without one, or for
+/// information_schema (the normal path answers).
+fn database_of(session: &Session, shape: &Shape) -> Option<String> {
+    let database = match &shape.database {
         Some(d) => d.to_lowercase(),
         None => session.database.clone()?,
     };
-    if database.eq_ignore_ascii_case(super::show::INFORMATION_SCHEMA) {
-        return None;
+    (!database.eq_ignore_ascii_case(super::show::INFORMATION_SCHEMA)).then_some(database)
+}
+
+/// The shape's binding in `slot` when it still holds for this session and `view`, else
+/// a new one from `bind` (given the table's plan, the store's address, the database and
+/// the collation), kept in `slot` for the next execution.
+fn current_binding<B: Binding>(
+    session: &Session,
+    view: &crate::store::db::ReadView<'_>,
+    shape: &Shape,
+    database: &str,
+    slot: &Mutex<Option<Arc<B>>>,
+    bind: impl FnOnce(Arc<TablePlan>, usize, &str, u16) -> Option<B>,
+) -> Option<Arc<B>> {
+    let store = &session.engine.store;
+    let store_id = Arc::as_ptr(store) as usize;
+    let collation = session.vars.result_collation;
+    let catalog_cf = store.cf(CF_CATALOG).ok()?;
+    if let Some(b) = slot.lock().ok().and_then(|b| b.clone()) {
+        let (s, d, c, plan) = b.made_for();
+        if s == store_id
+            && d == database
+            && c == collation
+            && entry_unchanged(view, catalog_cf, plan)?
+        {
+            return Some(b);
+        }
     }
     let table = shape.table.to_lowercase();
-    let collation = session.vars.result_collation;
+    let plan = table_plan(store, store_id, view, database, &table)?;
+    let b = Arc::new(bind(plan, store_id, database, collation)?);
+    if let Ok(mut s) = slot.lock() {
+        *s = Some(b.clone());
+    }
+    Some(b)
+}
 
+/// Runs a recognized shape; `None` whenever the normal path should answer instead.
+fn run(session: &Session, shape: &Shape, params: &[MyValue]) -> Option<Outcome> {
+    let store = &session.engine.store;
+    let database = database_of(session, shape)?;
     let view = store.read_view();
-    let catalog_cf = store.cf(CF_CATALOG).ok()?;
-
-    // The binding: the shape's last one if its table entry is unchanged, else a new one.
-    let last = shape.bound.lock().ok().and_then(|b| b.clone());
-    let bound = match last {
-        Some(b)
-            if b.store == store_id
-                && b.collation == collation
-                && b.database == database
-                && entry_unchanged(&view, catalog_cf, &b.plan)? =>
-        {
-            b
-        }
-        _ => {
-            let plan = table_plan(store, store_id, &view, &database, &table)?;
-            let b = Arc::new(bind(shape, plan, store_id, &database, collation)?);
-            if let Ok(mut slot) = shape.bound.lock() {
-                *slot = Some(b.clone());
-            }
-            b
-        }
-    };
+    let bound = current_binding(
+        session,
+        &view,
+        shape,
+        &database,
+        &shape.bound,
+        |plan, s, d, c| bind(shape, plan, s, d, c),
+    )?;
 
     // The key.
     let mut encoded = Vec::with_capacity(9 * bound.key.len());

@@ -38,15 +38,15 @@ use mysql_common::value::Value as MyValue;
 use rocksdb::{Direction, IteratorMode, ReadOptions};
 
 use super::{
-    entry_unchanged, has_instants, key_value, table_plan, zone_for, Item, Operand, Session, Shape,
-    TablePlan,
+    current_binding, database_of, has_instants, key_value, zone_for, Binding, Item, Operand,
+    Session, Shape, TablePlan,
 };
 use crate::query::mysql::coercion::exact_digits;
 use crate::query::mysql::collation::{field_collation, needs_weights, sort_key};
 use crate::query::output::{column_def, computed_def, RowWriter};
 use crate::query::result::{ColumnDef, Outcome, ResultSet};
 use crate::source::table::{types, ColumnInfo};
-use crate::store::db::{CF_CATALOG, CF_ROWS};
+use crate::store::db::CF_ROWS;
 use crate::store::keys::encode_key;
 use crate::store::rows::keyed_row_key;
 
@@ -92,40 +92,25 @@ pub(super) struct RangeBound {
     instants: bool,
 }
 
+impl Binding for RangeBound {
+    fn made_for(&self) -> (usize, &str, u16, &TablePlan) {
+        (self.store, &self.database, self.collation, &self.plan)
+    }
+}
+
 /// Runs a range shape; `None` whenever the normal path should answer instead.
 pub(super) fn run(session: &Session, shape: &Shape, params: &[MyValue]) -> Option<Outcome> {
     let store = &session.engine.store;
-    let store_id = Arc::as_ptr(store) as usize;
-    let database: String = match &shape.database {
-        Some(d) => d.to_lowercase(),
-        None => session.database.clone()?,
-    };
-    if database.eq_ignore_ascii_case(crate::query::show::INFORMATION_SCHEMA) {
-        return None;
-    }
-    let collation = session.vars.result_collation;
+    let database = database_of(session, shape)?;
     let view = store.read_view();
-    let catalog_cf = store.cf(CF_CATALOG).ok()?;
-    let last = shape.range_bound.lock().ok().and_then(|b| b.clone());
-    let bound = match last {
-        Some(b)
-            if b.store == store_id
-                && b.collation == collation
-                && b.database == database
-                && entry_unchanged(&view, catalog_cf, &b.plan)? =>
-        {
-            b
-        }
-        _ => {
-            let table = shape.table.to_lowercase();
-            let plan = table_plan(store, store_id, &view, &database, &table)?;
-            let b = Arc::new(bind(shape, plan, store_id, &database, collation)?);
-            if let Ok(mut slot) = shape.range_bound.lock() {
-                *slot = Some(b.clone());
-            }
-            b
-        }
-    };
+    let bound = current_binding(
+        session,
+        &view,
+        shape,
+        &database,
+        &shape.range_bound,
+        |plan, s, d, c| bind(shape, plan, s, d, c),
+    )?;
 
     // The key range, as full `rows` keys: [lo, hi].
     let operand = |o: &Operand| -> Option<Vec<u8>> {
