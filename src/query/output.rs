@@ -99,11 +99,14 @@ fn table_column_def(field: &Field, name: &str, result_collation: u16) -> Option<
 fn type_fits(t: ColumnType, dt: &DataType) -> bool {
     use ColumnType as T;
     match t {
-        T::MYSQL_TYPE_TINY
-        | T::MYSQL_TYPE_SHORT
-        | T::MYSQL_TYPE_INT24
-        | T::MYSQL_TYPE_LONG
-        | T::MYSQL_TYPE_LONGLONG => dt.is_integer(),
+        // The width must be the column's: an expression that widened it (`-int_col` is
+        // BIGINT) is described as computed.
+        T::MYSQL_TYPE_TINY => matches!(dt, DataType::Int8 | DataType::UInt8),
+        T::MYSQL_TYPE_SHORT => matches!(dt, DataType::Int16 | DataType::UInt16),
+        T::MYSQL_TYPE_INT24 | T::MYSQL_TYPE_LONG => {
+            matches!(dt, DataType::Int32 | DataType::UInt32)
+        }
+        T::MYSQL_TYPE_LONGLONG => matches!(dt, DataType::Int64 | DataType::UInt64),
         T::MYSQL_TYPE_FLOAT => matches!(dt, DataType::Float32),
         T::MYSQL_TYPE_DOUBLE => matches!(dt, DataType::Float64),
         T::MYSQL_TYPE_NEWDECIMAL => {

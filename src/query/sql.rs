@@ -183,6 +183,23 @@ fn select_names(select: &Select, sql: &str) -> Vec<Name> {
 /// The text of `e` as written in `sql` (MySQL names a computed column by it), else as
 /// the parser prints it.
 pub(crate) fn expression_text(e: &Expr, sql: &str) -> String {
+    // A unary operator's span starts at its operand: take the operator written before it.
+    if let Expr::UnaryOp { op, expr } = e {
+        let symbol = op.to_string();
+        if symbol.len() == 1 {
+            let inner = expression_text(expr, sql);
+            let span = expr.span();
+            if let Some(start) = offset(sql, span.start.line, span.start.column) {
+                let before = sql.get(..start).unwrap_or("").trim_end();
+                if let Some(head) = before.strip_suffix(symbol.as_str()) {
+                    if let Some(written) = sql.get(head.len()..start) {
+                        return format!("{written}{inner}");
+                    }
+                }
+            }
+            return format!("{symbol}{inner}");
+        }
+    }
     let printed = e.to_string();
     let span = e.span();
     let (Some(start), Some(mut end)) = (
@@ -224,10 +241,62 @@ pub(crate) fn expression_text(e: &Expr, sql: &str) -> String {
         }
         end += 1;
     }
+    // A window function's span ends before its OVER clause: take the clause as written.
+    if matches!(e, Expr::Function(f) if f.over.is_some()) {
+        end = window_end(bytes, end).unwrap_or(end);
+    }
     match sql.get(start..end) {
         Some(t) if !t.trim().is_empty() => t.trim().to_string(),
         _ => printed,
     }
+}
+
+/// The end of `OVER (…)` / `OVER name` following byte offset `from`, if it is there.
+fn window_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let skip_ws = |mut i: usize| {
+        while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    let i = skip_ws(from);
+    let word = bytes.get(i..i + 4)?;
+    if !word.eq_ignore_ascii_case(b"over") {
+        return None;
+    }
+    let mut i = skip_ws(i + 4);
+    if bytes.get(i) != Some(&b'(') {
+        // A named window.
+        let start = i;
+        while bytes
+            .get(i)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'`')
+        {
+            i += 1;
+        }
+        return (i > start).then_some(i);
+    }
+    let mut depth = 0i64;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b'\'' | b'"' | b'`' => {
+                i += 1;
+                while bytes.get(i).is_some_and(|c| *c != b) {
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Byte offset of a 1-based line and column (in characters).

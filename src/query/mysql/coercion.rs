@@ -9,6 +9,7 @@
 //! - booleans in arithmetic and aggregates are integers (`SUM(a = b)`);
 //! - `/` of exact numbers is DECIMAL division ([`div_udf`]), `/`, `DIV` and `%` by zero
 //!   give NULL;
+//! - `-x` of an integer narrower than BIGINT is a BIGINT;
 //! - `SUM` of exact numbers is a DECIMAL, `AVG` of exact numbers a DECIMAL with 4 more
 //!   digits (as MySQL types them);
 //! - `IF(c, a, b)` becomes `CASE WHEN c THEN a ELSE b END` with MySQL's truth of `c`.
@@ -441,6 +442,25 @@ impl FunctionRewrite for MysqlExprRewrite {
                 Ok(Transformed::yes(rewrite_if(f.args, schema)))
             }
             Expr::AggregateFunction(a) => rewrite_aggregate(a, schema),
+            // `-int_col` is BIGINT in MySQL (it cannot overflow), not the column's type.
+            Expr::Negative(inner)
+                if matches!(
+                    type_of(&inner, schema),
+                    Some(
+                        DataType::Int8
+                            | DataType::Int16
+                            | DataType::Int32
+                            | DataType::UInt8
+                            | DataType::UInt16
+                            | DataType::UInt32
+                    )
+                ) =>
+            {
+                Ok(Transformed::yes(Expr::Negative(Box::new(cast_to(
+                    *inner,
+                    DataType::Int64,
+                )))))
+            }
             other => Ok(Transformed::no(other)),
         }
     }
